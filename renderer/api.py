@@ -1,0 +1,74 @@
+"""The public API: what the CLI, the server, the evaluation harness and TDs call.
+
+    from renderer import api
+    shot = api.load_shot("shot.yaml")
+    api.validate(shot)                       # raises a RendererError on bad input
+    result = api.render(shot, steps=600)     # trains, writes the EXR sequence
+    print(result.frames_written)
+
+    # arrays in, arrays out (no files): scene-linear float32 (F,H,W,3), holes bool (F,H,W)
+    out = api.inpaint(frames, holes, preset="paper", steps=500)
+"""
+
+from __future__ import annotations
+
+from .callbacks import Callbacks, Progress
+from .config import MaskConfig, ShotConfig, load_shot, shot_from_dict, shot_to_dict
+from .errors import (Cancelled, CheckpointError, ConfigError, DeviceError, InputError, MatteError,
+                     OutputError, RendererError)
+from .presets import PRESETS, get_preset
+
+__all__ = [
+    "Callbacks", "Progress", "ShotConfig", "MaskConfig", "load_shot", "shot_from_dict", "shot_to_dict",
+    "validate", "render", "inpaint", "RenderResult", "InpaintResult", "ShotReport", "PRESETS", "get_preset",
+    "RendererError", "ConfigError", "InputError", "MatteError", "OutputError", "CheckpointError",
+    "DeviceError", "Cancelled",
+]
+
+
+def validate(shot: ShotConfig):
+    """Check a shot without training: files present, sizes agree, frames complete,
+    the matte channel exists and is not empty everywhere, output safe.
+    Returns a ``ShotReport``; raises a ``RendererError`` subclass on bad input."""
+    from .shot import validate_shot
+
+    return validate_shot(shot)
+
+
+def render(shot: ShotConfig, *, preset: str | None = None, steps: int | None = None,
+           device: str | None = None, seed: int | None = None, fresh: bool = False,
+           callbacks: Callbacks | None = None):
+    """Train on ``shot`` and write its output sequence. Resumes from the shot's
+    checkpoint unless ``fresh``. Returns a ``RenderResult``."""
+    from .render import render_shot
+
+    shot = shot.replace(preset=preset, steps=steps, device=device, seed=seed)
+    return render_shot(shot, fresh=fresh, callbacks=callbacks)
+
+
+def inpaint(frames, holes, *, preset: str = "standard", steps: int | None = None, device: str = "cpu",
+            seed: int = 0, callbacks: Callbacks | None = None, work_dir=None, fresh: bool = True,
+            perceptual_weights: str | None = None):
+    """Fill ``holes`` (bool (F,H,W), True = fill) in ``frames`` (scene-linear float32
+    (F,H,W,3)). Known pixels come back unchanged. Returns an ``InpaintResult``."""
+    from .engine import inpaint_arrays
+
+    return inpaint_arrays(frames, holes, preset=get_preset(preset), steps=steps, device=device, seed=seed,
+                          callbacks=callbacks, work_dir=work_dir, fresh=fresh,
+                          perceptual_weights=perceptual_weights)
+
+
+def __getattr__(name):  # result types live with the code that makes them
+    if name in ("RenderResult",):
+        from .render import RenderResult
+
+        return RenderResult
+    if name in ("InpaintResult",):
+        from .engine import InpaintResult
+
+        return InpaintResult
+    if name in ("ShotReport",):
+        from .shot import ShotReport
+
+        return ShotReport
+    raise AttributeError(name)

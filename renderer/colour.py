@@ -1,0 +1,54 @@
+"""Transfer functions between scene-linear plates and the space we train in.
+
+We train in ACEScct (a log encoding with a linear toe): scene-linear 0.18 maps to
+0.41, 1.0 to 0.55, and the network's sigmoid range [0, 1] covers linear
+-0.0069 .. 222.9, so highlights far above 1.0 survive a round trip. Values the
+encoding cannot hold are clamped only inside the hole; known pixels never pass
+through here on their way out.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_A = 10.5402377416545
+_B = 0.0729055341958355
+_CUT_LIN = 0.0078125
+_CUT_ENC = 0.155251141552511
+
+
+def linear_to_acescct(x: np.ndarray) -> np.ndarray:
+    """Scene-linear -> ACEScct, any shape, float32 out."""
+    x = np.asarray(x, dtype=np.float32)
+    safe = np.maximum(x, _CUT_LIN)
+    log = (np.log2(safe) + 9.72) / 17.52
+    return np.where(x <= _CUT_LIN, _A * x + _B, log).astype(np.float32)
+
+
+def acescct_to_linear(y: np.ndarray) -> np.ndarray:
+    """ACEScct -> scene-linear, any shape, float32 out."""
+    y = np.asarray(y, dtype=np.float32)
+    lin = np.exp2(np.minimum(y, 2.0) * 17.52 - 9.72)
+    return np.where(y <= _CUT_ENC, (y - _B) / _A, lin).astype(np.float32)
+
+
+def encode(x: np.ndarray) -> np.ndarray:
+    """Scene-linear -> the training space, clipped to the network's [0, 1]."""
+    return np.clip(linear_to_acescct(x), 0.0, 1.0)
+
+
+def decode(y: np.ndarray) -> np.ndarray:
+    """The training space -> scene-linear."""
+    return acescct_to_linear(y)
+
+
+def linear_to_srgb(x: np.ndarray) -> np.ndarray:
+    """Scene-linear -> display sRGB, clipped to [0, 1] first (for metrics and pictures)."""
+    x = np.clip(np.asarray(x, dtype=np.float32), 0.0, 1.0)
+    return np.where(x <= 0.0031308, 12.92 * x, 1.055 * np.power(x, 1 / 2.4) - 0.055).astype(np.float32)
+
+
+def srgb_to_linear(s: np.ndarray) -> np.ndarray:
+    """Display sRGB in [0, 1] -> scene-linear."""
+    s = np.asarray(s, dtype=np.float32)
+    return np.where(s <= 0.04045, s / 12.92, np.power((s + 0.055) / 1.055, 2.4)).astype(np.float32)

@@ -1,0 +1,306 @@
+"""The training loop: owns iteration, checkpoints, callbacks and the final fill.
+
+``inpaint_arrays`` is the array-level entry point (``renderer.api.inpaint``):
+frames and holes in, composited frames out. The maths lives in ``step``,
+``losses`` and ``model``; this module only drives them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from . import checkpoint
+from .callbacks import Callbacks, Progress
+from .colour import decode
+from .errors import Cancelled, CheckpointError, DeviceError, ShapeError
+from .flow import cached_reference_flow, fingerprint_arrays
+from .masks import composite
+from .model import SkipNet
+from .prepare import Prepared, input_channels, prepare
+from .presets import Preset
+from .roi import Region, plan_region
+from .schedule import Segment, plan, step_lookup
+from .step import infer, train_step
+
+
+@dataclass
+class InpaintResult:
+    """frames: composited scene-linear float32 (F, H, W, 3); known pixels are the input's."""
+
+    frames: np.ndarray
+    steps: int
+    train_seconds: float
+    resumed_from: int = 0
+    final_loss: float = float("nan")
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise DeviceError("device 'cuda' asked for, but this machine has no usable CUDA GPU; "
+                          "use --device cpu or --device auto")
+    if name not in ("cpu", "cuda"):
+        raise DeviceError(f"unknown device {name!r}; use cpu, cuda or auto")
+    return torch.device(name)
+
+
+def _lr_at(preset: Preset, step: int, total: int) -> float:
+    if preset.lr_final_fraction >= 1.0 or total <= 1:
+        return preset.lr
+    t = step / (total - 1)
+    lo = preset.lr * preset.lr_final_fraction
+    return lo + 0.5 * (preset.lr - lo) * (1.0 + math.cos(math.pi * t))
+
+
+class _Extras:
+    """Extra self-supervised holes: another frame's hole, shifted at random (Ouyang et al. 2021)."""
+
+    def __init__(self, prep: Prepared, rng: np.random.Generator):
+        self.holes = prep.hole
+        self.rng = rng
+        self.any = bool(prep.hole.sum() > 0)
+
+    def sample(self, batch: int) -> torch.Tensor | None:
+        if not self.any:
+            return None
+        n, _, h, w = self.holes.shape
+        picks = self.rng.integers(0, n, size=batch)
+        out = []
+        for k in picks:
+            dy, dx = int(self.rng.integers(-h // 4, h // 4 + 1)), int(self.rng.integers(-w // 4, w // 4 + 1))
+            out.append(torch.roll(self.holes[int(k)], shifts=(dy, dx), dims=(-2, -1)))
+        return torch.stack(out)
+
+
+def _settings(preset: Preset, total: int, seed: int, region: Region) -> str:
+    return json.dumps({"preset": preset.name, "steps": total, "seed": seed, "work": list(region.working_size)},
+                      sort_keys=True)
+
+
+def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, steps: int | None = None,
+                   device: str = "cpu", seed: int = 0, callbacks: Callbacks | None = None,
+                   work_dir: str | os.PathLike | None = None, fresh: bool = True,
+                   perceptual_weights: str | None = None, alpha: np.ndarray | None = None,
+                   frame_numbers: list[int] | None = None, mode: str = "both",
+                   indices: list[int] | None = None, checkpoint_minutes: float = 3.0) -> InpaintResult:
+    """Train on (frames, holes) and return the composited frames.
+
+    frames float32 (F, H, W, 3) scene-linear; holes bool (F, H, W), True = fill;
+    alpha float32 (F, H, W) compositing weight (default: the holes); work_dir holds
+    the flow cache and checkpoints (None: no checkpoints); fresh=False resumes.
+    mode "both" trains (or resumes) then infers; "train" stops after training;
+    "infer" needs a finished checkpoint and retrains nothing. ``indices`` limits
+    the frames returned (the result then holds only those, in that order).
+    """
+    cb = callbacks or Callbacks()
+    frames = np.asarray(frames, dtype=np.float32)
+    holes = np.asarray(holes, dtype=bool)
+    if frames.ndim != 4 or frames.shape[-1] != 3 or holes.shape != frames.shape[:3]:
+        raise ShapeError(f"inpaint needs frames (F, H, W, 3) and holes (F, H, W); got {frames.shape}, {holes.shape}")
+    alpha = holes.astype(np.float32) if alpha is None else np.asarray(alpha, dtype=np.float32)
+    numbers = list(frame_numbers) if frame_numbers is not None else list(range(len(frames)))
+    total = preset.steps(steps)
+    dev = resolve_device(device)
+    torch.manual_seed(seed)
+    started = time.monotonic()
+
+    region = plan_region(alpha > 0, holes, preset)
+    work_frames, work_holes = region.crop(frames), region.crop_holes(holes)
+    prior = None
+    if preset.propagation_prior:
+        from .propagate import propagate
+
+        prior = propagate(work_frames, work_holes)
+    ref = None
+    if preset.use_flow:
+        cb.on_progress and cb.on_progress(Progress(0, total, float("nan"), 0.0, None, "flow", "reference flow"))
+        ref = cached_reference_flow(work_frames, preset.strides, str(work_dir) if work_dir else None, log=cb.log)
+    prep = prepare(work_frames, work_holes, preset, ref, dev, seed, prior_linear=prior)
+    if preset.w_perceptual > 0 and perceptual_weights:
+        from .losses import VGGFeatures
+
+        vgg = VGGFeatures.from_file(perceptual_weights).to(dev)
+        cb.note(f"perceptual loss: on (VGG16 weights from {perceptual_weights})")
+    else:
+        vgg = None
+        cb.note("perceptual loss: off (no local VGG16 weights file named; set perceptual_weights to use it)")
+
+    settings = _settings(preset, total, seed, region)
+    shot_fp = fingerprint_arrays(work_frames, work_holes)
+    ckpt_path = os.path.join(str(work_dir), checkpoint.FILENAME) if work_dir else None
+    state = None if (fresh or ckpt_path is None) else checkpoint.load(ckpt_path, shot_fingerprint=shot_fp,
+                                                                      settings=settings)
+    loop = _Loop(prep, preset, total, seed, dev, cb, vgg, ckpt_path, shot_fp, settings, region, frames, alpha,
+                 numbers, checkpoint_minutes)
+    resumed = loop.restore(state)
+    if mode == "infer" and resumed < total:
+        raise CheckpointError(f"no finished training for this shot in {work_dir} (at step {resumed} of {total}); "
+                              f"run 'renderer train' first, or 'renderer render' without --frames")
+    if resumed:
+        cb.note(f"resumed from step {resumed} of {total} ({ckpt_path})")
+    loop.run()
+    if mode == "train":
+        return InpaintResult(frames=np.empty((0,)), steps=total, train_seconds=loop.train_seconds,
+                             resumed_from=resumed, final_loss=loop.last_loss)
+    idx = list(range(len(frames))) if indices is None else list(indices)
+    out = loop.finish(loop.fill(idx), idx)
+    return InpaintResult(frames=out, steps=total, train_seconds=loop.train_seconds, resumed_from=resumed,
+                         final_loss=loop.last_loss)
+
+
+class _Loop:
+    """State of one run. ``run`` trains to the end and returns the encoded fill."""
+
+    def __init__(self, prep, preset, total, seed, dev, cb, vgg, ckpt_path, shot_fp, settings, region, frames,
+                 alpha, numbers, checkpoint_minutes):
+        self.checkpoint_minutes = checkpoint_minutes
+        self.prep, self.preset, self.total, self.seed, self.dev = prep, preset, total, seed, dev
+        self.cb, self.vgg, self.ckpt_path = cb, vgg, ckpt_path
+        self.shot_fp, self.settings, self.region = shot_fp, settings, region
+        self.frames, self.alpha, self.numbers = frames, alpha, numbers
+        self.rng = np.random.default_rng(seed + 1)
+        self.step = 0
+        self.train_seconds = 0.0
+        self.last_loss = float("nan")
+        n = prep.n_frames
+        if preset.per_frame:
+            base = total // n
+            self.frame_steps = [base + (1 if i < total - base * n else 0) for i in range(n)]
+            self.best_fill = torch.zeros(n, 3, prep.box[2], prep.box[3], device=dev)
+            self.best_loss = [math.inf] * n
+        self.segments = self._segments()
+        self.starts = step_lookup(self.segments)
+        self.model, self.optimizer = self._fresh_model(0)
+        self.extras = _Extras(prep, self.rng) if preset.extra_holes else None
+
+    def _segments(self) -> list[Segment]:
+        if not self.preset.per_frame:
+            return plan(self.prep.n_frames, self.preset, self.total, self.seed)
+        return [Segment((i,), 1, 1, k) for i, k in enumerate(self.frame_steps) if k > 0]
+
+    def _fresh_model(self, salt: int):
+        torch.manual_seed(self.seed * 1000003 + salt)
+        model = SkipNet(input_channels(self.preset), self.preset.channels, self.preset.skip_channels,
+                        flow_head=self.preset.use_flow).to(self.dev)
+        return model, torch.optim.Adam(model.parameters(), lr=self.preset.lr)
+
+    # -- checkpoints -------------------------------------------------------------------------
+    def restore(self, state: dict | None) -> int:
+        if not state:
+            return 0
+        self.step = int(state["step"])
+        self.train_seconds = float(state.get("train_seconds", 0.0))
+        if self.preset.per_frame:
+            self.best_fill = state["best_fill"].to(self.dev)
+            self.best_loss = list(state["best_loss"].tolist())
+            seg_idx = self._segment_at(self.step)
+            if seg_idx < len(self.segments):
+                self.model, self.optimizer = self._fresh_model(self.segments[seg_idx].frames[0])
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["torch_rng"])
+        self.rng.bit_generator.state = json.loads(state["np_rng"])
+        return self.step
+
+    def save(self) -> None:
+        if not self.ckpt_path:
+            return
+        state = {"shot_fingerprint": self.shot_fp, "settings": self.settings, "step": self.step,
+                 "train_seconds": self.train_seconds, "model": self.model.state_dict(),
+                 "optimizer": self.optimizer.state_dict(), "torch_rng": torch.get_rng_state(),
+                 "np_rng": json.dumps(self.rng.bit_generator.state)}
+        if self.preset.per_frame:
+            state["best_fill"] = self.best_fill.cpu()
+            state["best_loss"] = torch.tensor(self.best_loss, dtype=torch.float64)
+        checkpoint.save(self.ckpt_path, state)
+
+    def _segment_at(self, step: int) -> int:
+        for k, start in enumerate(self.starts):
+            if start <= step < start + self.segments[k].steps:
+                return k
+        return len(self.segments)
+
+    # -- the loop ----------------------------------------------------------------------------
+    def run(self) -> None:
+        cb, preset = self.cb, self.preset
+        interval = 60.0 * self.checkpoint_minutes
+        last_ckpt = last_progress = time.monotonic()
+        seg_idx = self._segment_at(self.step)
+        tick = time.monotonic()
+        self.model.train()
+        while self.step < self.total and seg_idx < len(self.segments):
+            seg = self.segments[seg_idx]
+            if preset.per_frame and self.step == self.starts[seg_idx] and self.step > 0:
+                self.model, self.optimizer = self._fresh_model(seg.frames[0])
+            extra = self.extras.sample(len(seg.frames)) if self.extras is not None else None
+            parts = train_step(self.model, self.optimizer, self.prep, seg, preset, vgg=self.vgg, extra_hole=extra,
+                               lr=_lr_at(preset, self.step, self.total))
+            self.last_loss = parts["total"]
+            if preset.per_frame:
+                self._keep_best(seg.frames[0], parts["recon"])
+            self.step += 1
+            now = time.monotonic()
+            self.train_seconds += now - tick
+            if self.step >= self.starts[seg_idx] + seg.steps:
+                seg_idx += 1
+            if cb.should_stop is not None and cb.should_stop():
+                self.save()
+                raise Cancelled(f"cancelled at step {self.step} of {self.total}; the checkpoint is kept, "
+                                f"rerun to resume")
+            if now - last_progress >= self.cb.progress_interval or self.step == self.total:
+                last_progress = now
+                self._progress()
+            if self.ckpt_path and now - last_ckpt >= interval:
+                self.save()
+                last_ckpt = time.monotonic()
+            self._side_outputs()
+            tick = time.monotonic()
+        if self.ckpt_path and self.step > 0:
+            self.save()
+        if self.cb.on_snapshot is not None and self.cb.snapshot_every:
+            self.cb.on_snapshot(self.step, self.train_seconds, self.finish(self.fill(None), None))
+
+    def _progress(self) -> None:
+        if self.cb.on_progress is None:
+            return
+        rate = self.train_seconds / max(self.step, 1)
+        eta = rate * (self.total - self.step) if self.step else None
+        self.cb.on_progress(Progress(self.step, self.total, self.last_loss, self.train_seconds, eta, "train"))
+
+    def _side_outputs(self) -> None:
+        cb = self.cb
+        if cb.on_preview is not None and cb.preview_every and self.step % cb.preview_every == 0:
+            n = self.prep.n_frames
+            picks = sorted({round(k * (n - 1) / max(cb.preview_frames - 1, 1)) for k in range(cb.preview_frames)})
+            fill = self.fill(picks)
+            frames = self.finish(fill, picks)
+            cb.on_preview(self.step, {self.numbers[i]: frames[k] for k, i in enumerate(picks)})
+        if cb.on_snapshot is not None and cb.snapshot_every and self.step % cb.snapshot_every == 0 \
+                and self.step < self.total:
+            cb.on_snapshot(self.step, self.train_seconds, self.finish(self.fill(None), None))
+
+    def _keep_best(self, frame: int, loss: float) -> None:
+        if loss < self.best_loss[frame]:
+            self.best_loss[frame] = loss
+            self.best_fill[frame] = infer(self.model, self.prep, self.preset, [frame])[0]
+
+    def fill(self, indices) -> torch.Tensor:
+        if self.preset.per_frame:
+            idx = list(range(self.prep.n_frames)) if indices is None else indices
+            return self.best_fill[idx]
+        return infer(self.model, self.prep, self.preset, indices)
+
+    def finish(self, fill_enc: torch.Tensor, indices) -> np.ndarray:
+        """Encoded fill (B, 3, h, w) at working size -> composited full frames (B, H, W, 3)."""
+        idx = list(range(len(self.frames))) if indices is None else list(indices)
+        fill = decode(fill_enc.permute(0, 2, 3, 1).float().cpu().numpy())
+        full = self.region.uncrop(fill, self.frames[idx], idx)
+        return np.stack([composite(self.frames[i], full[k], self.alpha[i]) for k, i in enumerate(idx)])

@@ -1,0 +1,58 @@
+"""Errors raised by the renderer.
+
+One root, ``RendererError``; each subclass names a cause, and each message says
+what the user should do about it. The CLI maps every ``RendererError`` to one
+line on stderr and a non-zero exit code (``exit_code``).
+"""
+
+from __future__ import annotations
+
+
+class RendererError(Exception):
+    """Root of every error the renderer raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(RendererError):
+    """shot.yaml (or an override) is malformed: a bad key, type or value."""
+
+    exit_code = 2
+
+
+class InputError(RendererError):
+    """A plate or matte is missing, unreadable, or does not match the shot."""
+
+    exit_code = 3
+
+
+class MatteError(InputError):
+    """The matte cannot be used: missing channel, or empty on every frame."""
+
+
+class OutputError(RendererError):
+    """The output cannot be written safely (for example it would overwrite a source)."""
+
+    exit_code = 4
+
+
+class CheckpointError(RendererError):
+    """A checkpoint cannot be used (corrupt, or made for another shot)."""
+
+    exit_code = 5
+
+
+class ShapeError(RendererError):
+    """A tensor handed to a pure function has the wrong shape or dtype."""
+
+
+class DeviceError(RendererError):
+    """The requested device is not available."""
+
+    exit_code = 6
+
+
+class Cancelled(RendererError):
+    """The job was cancelled by its caller; checkpoints up to now are kept."""
+
+    exit_code = 130

@@ -1,0 +1,93 @@
+"""Region of interest: make the cost follow the hole, not the plate.
+
+A preset with ``roi`` trains only on a crop around the union of the hole over
+the shot plus a context margin (``roi_margin`` times the hole's extent on each
+side, at least 16 px), and, when that crop is still large, at a capped working
+resolution (``max_working_pixels``). The fill is scaled back up, given the
+high-frequency detail of the flow-propagated plate where one exists, and
+composited into the full frame, so every known pixel stays the plate's.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .presets import Preset
+
+MIN_MARGIN = 16
+
+
+@dataclass(frozen=True)
+class Region:
+    """Crop box (y0, x0, y1, x1) in the frame and the working size (h, w) it is trained at."""
+
+    box: tuple[int, int, int, int]
+    working_size: tuple[int, int]
+    frame_size: tuple[int, int]
+
+    @property
+    def crop_size(self) -> tuple[int, int]:
+        y0, x0, y1, x1 = self.box
+        return y1 - y0, x1 - x0
+
+    @property
+    def scaled(self) -> bool:
+        return self.working_size != self.crop_size
+
+    def crop(self, frames: np.ndarray) -> np.ndarray:
+        """(F, H, W, C) -> (F, h, w, C) at working size."""
+        y0, x0, y1, x1 = self.box
+        out = frames[:, y0:y1, x0:x1]
+        if not self.scaled:
+            return np.ascontiguousarray(out)
+        h, w = self.working_size
+        return np.stack([cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA) for f in out])
+
+    def crop_holes(self, holes: np.ndarray) -> np.ndarray:
+        """bool (F, H, W) -> bool (F, h, w); a working pixel is a hole if any of its source pixels is."""
+        y0, x0, y1, x1 = self.box
+        out = holes[:, y0:y1, x0:x1]
+        if not self.scaled:
+            return np.ascontiguousarray(out)
+        h, w = self.working_size
+        return np.stack([cv2.resize(f.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0 for f in out])
+
+    def uncrop(self, fill: np.ndarray, frames: np.ndarray, indices: list[int], detail: np.ndarray | None = None
+               ) -> np.ndarray:
+        """Fill (B, h, w, 3) at working size -> (B, H, W, 3) full frames (plate outside the box)."""
+        y0, x0, y1, x1 = self.box
+        ch, cw = self.crop_size
+        out = frames.copy()
+        for k in range(len(fill)):
+            f = fill[k]
+            if self.scaled:
+                f = cv2.resize(f, (cw, ch), interpolation=cv2.INTER_CUBIC)
+                if detail is not None:
+                    f = f + detail[indices[k]]
+            out[k, y0:y1, x0:x1] = f
+        return out
+
+
+def plan_region(alpha_support: np.ndarray, holes: np.ndarray, preset: Preset) -> Region:
+    """Choose the crop and working size for bool (F, H, W) pixels that need a fill."""
+    n, H, W = holes.shape
+    full = Region((0, 0, H, W), (H, W), (H, W))
+    if not preset.roi or not alpha_support.any():
+        return full
+    ys, xs = np.nonzero(alpha_support.any(axis=0))
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    my = max(MIN_MARGIN, int(math.ceil(preset.roi_margin * (y1 - y0))))
+    mx = max(MIN_MARGIN, int(math.ceil(preset.roi_margin * (x1 - x0))))
+    y0, y1 = max(0, y0 - my), min(H, y1 + my)
+    x0, x1 = max(0, x0 - mx), min(W, x1 + mx)
+    ch, cw = y1 - y0, x1 - x0
+    wh, ww = ch, cw
+    cap = preset.max_working_pixels
+    if cap and ch * cw > cap:
+        scale = math.sqrt(cap / (ch * cw))
+        wh, ww = max(8, int(round(ch * scale))), max(8, int(round(cw * scale)))
+    return Region((int(y0), int(x0), int(y1), int(x1)), (wh, ww), (H, W))

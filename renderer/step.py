@@ -1,0 +1,72 @@
+"""One optimisation step and the sliding-window inference (pure functions of
+model, data and batch; the loop in ``engine`` owns iteration and state)."""
+
+from __future__ import annotations
+
+import torch
+
+from .losses import consistency_loss, flow_loss, perceptual_loss, reconstruction_loss
+from .model import flow_channel
+from .prepare import Prepared, network_input
+from .presets import Preset
+from .schedule import Segment
+
+
+def train_step(model, optimizer, prep: Prepared, seg: Segment, preset: Preset, *, vgg=None,
+               extra_hole: torch.Tensor | None = None, lr: float | None = None) -> dict[str, float]:
+    """One Adam step on the batch ``seg``; returns the loss terms as floats."""
+    idx = list(seg.frames)
+    if lr is not None:
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+    optimizer.zero_grad(set_to_none=True)
+    rgb, flow = model(network_input(prep, idx, preset, extra_hole))
+    target, known = prep.target[idx], prep.known[idx]
+    total = preset.w_recon * reconstruction_loss(rgb, target, known)
+    parts = {"recon": float(total.detach())}
+    if preset.use_flow and flow is not None and len(idx) > 1 and (seg.stride, seg.direction) in prep.flow_target:
+        key = (seg.stride, seg.direction)
+        src = list(range(len(idx) - 1)) if seg.direction > 0 else list(range(1, len(idx)))
+        nbr = [k + seg.direction for k in src]
+        frames_src = [idx[k] for k in src]
+        pred = flow[src][:, flow_channel(seg.stride, seg.direction)]
+        l_f = flow_loss(pred, prep.flow_target[key][frames_src], prep.flow_weight[key][frames_src])
+        l_c = consistency_loss(rgb[src], rgb[nbr], pred * prep.max_abs[seg.stride], prep.hole_union[key][frames_src])
+        total = total + preset.w_flow * l_f + preset.w_consistency * l_c
+        parts["flow"] = float(l_f.detach())
+        parts["consistency"] = float(l_c.detach())
+    if vgg is not None and preset.w_perceptual > 0:
+        l_p = perceptual_loss(vgg, rgb, target, prep.hole[idx])
+        total = total + preset.w_perceptual * l_p
+        parts["perceptual"] = float(l_p.detach())
+    total.backward()
+    optimizer.step()
+    parts["total"] = float(total.detach())
+    return parts
+
+
+def central_windows(n_frames: int, size: int) -> dict[int, int]:
+    """For each frame, the start of the window of ``size`` consecutive frames in
+    which it sits most centrally (the paper keeps each frame's central prediction)."""
+    size = min(size, n_frames)
+    half = size // 2
+    return {i: min(max(i - half, 0), n_frames - size) for i in range(n_frames)}
+
+
+@torch.no_grad()
+def infer(model, prep: Prepared, preset: Preset, indices: list[int] | None = None) -> torch.Tensor:
+    """Sliding-window inference with batch statistics. Returns encoded RGB
+    (len(indices), 3, H, W) cropped to the image box."""
+    n = prep.n_frames
+    indices = list(range(n)) if indices is None else list(indices)
+    size = min(preset.batch_frames, n) if not preset.per_frame else 1
+    starts = central_windows(n, size)
+    top, left, h, w = prep.box
+    out: dict[int, torch.Tensor] = {}
+    for start in sorted({starts[i] for i in indices}):
+        window = list(range(start, start + size))
+        rgb, _ = model(network_input(prep, window, preset))
+        for k, i in enumerate(window):
+            if starts[i] == start and i in indices:
+                out[i] = rgb[k, :, top:top + h, left:left + w]
+    return torch.stack([out[i] for i in indices])
