@@ -30,9 +30,10 @@ def _with_overrides(func):
 
 
 def _fail(exc: Exception, code: int) -> None:
-    click.echo(f"renderer: error: {exc}", err=True)
+    text = " ".join(str(exc).split())  # exactly one line, whatever a library put in the message
+    click.echo(f"renderer: error: {text}", err=True)
     if not sys.stdout.isatty():
-        click.echo(f"openjd_fail: {exc}")
+        click.echo(f"openjd_fail: {text}")
     sys.exit(code)
 
 
@@ -62,9 +63,10 @@ def _load(shot_file: str, path_mapping: str | None, **overrides):
 
 def _callbacks():
     from .callbacks import Callbacks
+    from .distributed import is_main
     from .progress import ProgressReporter
 
-    reporter = ProgressReporter()
+    reporter = ProgressReporter(quiet=not is_main())  # under torchrun, rank 0 speaks for all
     return reporter, Callbacks(on_progress=reporter, log=reporter.log)
 
 

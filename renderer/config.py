@@ -55,6 +55,8 @@ class ShotConfig:
     work_dir: str | None = None
     checkpoint_minutes: float = 3.0
     perceptual_weights: str | None = None
+    window_frames: int = 64
+    window_overlap: int = 8
     shot_file: str | None = None
 
     def replace(self, **changes: Any) -> "ShotConfig":
@@ -153,7 +155,7 @@ def parse_frames(value: Any) -> tuple[int, ...]:
         if isinstance(value, int):
             frames = [value]
         elif isinstance(value, (list, tuple)):
-            frames = [int(v) for v in value if not isinstance(v, bool)]
+            frames = [v for v in value if isinstance(v, int) and not isinstance(v, bool)]  # no 1001.5 -> 1001
             if len(frames) != len(value):
                 raise ValueError
         elif isinstance(value, str):
@@ -201,6 +203,12 @@ def _check(data: dict[str, Any]) -> ShotConfig:
         raise ConfigError(f"output_datatype must be half or float, got {data.get('output_datatype')!r}")
     if str(data.get("compression", "zip")).lower() not in COMPRESSIONS:
         raise ConfigError(f"compression must be one of {', '.join(COMPRESSIONS)}, got {data.get('compression')!r}")
+    for key, low in (("window_frames", 5), ("window_overlap", 0)):
+        value = data.get(key, 64 if key == "window_frames" else 8)
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ConfigError(f"{key} must be a whole number >= {low}, got {value!r}")
+    if data.get("window_overlap", 8) >= data.get("window_frames", 64):
+        raise ConfigError("window_overlap must be smaller than window_frames")
     minutes = data.get("checkpoint_minutes", 3.0)
     if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or minutes <= 0:
         raise ConfigError(f"checkpoint_minutes must be a positive number, got {minutes!r}")

@@ -19,7 +19,8 @@ import torch
 from . import checkpoint
 from .callbacks import Callbacks, Progress
 from .colour import decode
-from .errors import Cancelled, CheckpointError, DeviceError, ShapeError
+from . import distributed
+from .errors import Cancelled, CheckpointError, ConfigError, DeviceError, ShapeError
 from .flow import cached_reference_flow, fingerprint_arrays
 from .masks import composite
 from .model import SkipNet
@@ -28,6 +29,9 @@ from .presets import Preset
 from .roi import Region, plan_region
 from .schedule import Segment, plan, step_lookup
 from .step import infer, train_step
+
+
+SELECT_TOLERANCE = 0.02
 
 
 @dataclass
@@ -60,24 +64,22 @@ def _lr_at(preset: Preset, step: int, total: int) -> float:
     return lo + 0.5 * (preset.lr - lo) * (1.0 + math.cos(math.pi * t))
 
 
-class _Extras:
-    """Extra self-supervised holes: another frame's hole, shifted at random (Ouyang et al. 2021)."""
+def _configurations(frames: np.ndarray, holes: np.ndarray, preset: Preset, seed: int, cb: Callbacks):
+    """Input configurations for the masked input: the real hole first, then the
+    training ones with extra holes, then (if selecting) the held-out one."""
+    if preset.input_mode != "masked":
+        return None
+    if preset.propagation_prior:
+        from .propagate import propagate as fill
+    else:
+        def fill(f, h):
+            return np.where(h[..., None], 0.0, f).astype(np.float32)
+    from .selfsup import Configuration, build_configurations
 
-    def __init__(self, prep: Prepared, rng: np.random.Generator):
-        self.holes = prep.hole
-        self.rng = rng
-        self.any = bool(prep.hole.sum() > 0)
-
-    def sample(self, batch: int) -> torch.Tensor | None:
-        if not self.any:
-            return None
-        n, _, h, w = self.holes.shape
-        picks = self.rng.integers(0, n, size=batch)
-        out = []
-        for k in picks:
-            dy, dx = int(self.rng.integers(-h // 4, h // 4 + 1)), int(self.rng.integers(-w // 4, w // 4 + 1))
-            out.append(torch.roll(self.holes[int(k)], shifts=(dy, dx), dims=(-2, -1)))
-        return torch.stack(out)
+    count = preset.extra_hole_configs + int(preset.select_on_validation)
+    cb.on_progress and cb.on_progress(Progress(0, 1, float("nan"), 0.0, None, "flow", "propagation prior"))
+    real = Configuration(holes=holes, prefill=fill(frames, holes))
+    return [real] + build_configurations(frames, holes, count, seed, fill)
 
 
 def _settings(preset: Preset, total: int, seed: int, region: Region) -> str:
@@ -114,16 +116,12 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
 
     region = plan_region(alpha > 0, holes, preset)
     work_frames, work_holes = region.crop(frames), region.crop_holes(holes)
-    prior = None
-    if preset.propagation_prior:
-        from .propagate import propagate
-
-        prior = propagate(work_frames, work_holes)
+    configs = _configurations(work_frames, work_holes, preset, seed, cb)
     ref = None
     if preset.use_flow:
         cb.on_progress and cb.on_progress(Progress(0, total, float("nan"), 0.0, None, "flow", "reference flow"))
         ref = cached_reference_flow(work_frames, preset.strides, str(work_dir) if work_dir else None, log=cb.log)
-    prep = prepare(work_frames, work_holes, preset, ref, dev, seed, prior_linear=prior)
+    prep = prepare(work_frames, work_holes, preset, ref, dev, seed, configs=configs)
     if preset.w_perceptual > 0 and perceptual_weights:
         from .losses import VGGFeatures
 
@@ -140,6 +138,7 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
                                                                       settings=settings)
     loop = _Loop(prep, preset, total, seed, dev, cb, vgg, ckpt_path, shot_fp, settings, region, frames, alpha,
                  numbers, checkpoint_minutes)
+    loop.configs, loop.work_frames = configs, work_frames
     resumed = loop.restore(state)
     if mode == "infer" and resumed < total:
         raise CheckpointError(f"no finished training for this shot in {work_dir} (at step {resumed} of {total}); "
@@ -147,7 +146,7 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
     if resumed:
         cb.note(f"resumed from step {resumed} of {total} ({ckpt_path})")
     loop.run()
-    if mode == "train":
+    if mode == "train" or not distributed.is_main():
         return InpaintResult(frames=np.empty((0,)), steps=total, train_seconds=loop.train_seconds,
                              resumed_from=resumed, final_loss=loop.last_loss)
     idx = list(range(len(frames))) if indices is None else list(indices)
@@ -176,21 +175,31 @@ class _Loop:
             self.frame_steps = [base + (1 if i < total - base * n else 0) for i in range(n)]
             self.best_fill = torch.zeros(n, 3, prep.box[2], prep.box[3], device=dev)
             self.best_loss = [math.inf] * n
+        self.distributed = distributed.start(dev)
+        self.rank = distributed.world()[0]
+        if self.distributed and preset.per_frame:
+            raise ConfigError(f"preset {preset.name} trains one network per frame and cannot run data-parallel; "
+                              f"run it without torchrun")
         self.segments = self._segments()
         self.starts = step_lookup(self.segments)
         self.model, self.optimizer = self._fresh_model(0)
-        self.extras = _Extras(prep, self.rng) if preset.extra_holes else None
+        self.train_configs = list(range(1, 1 + preset.extra_hole_configs)) if prep.cfg_rgb is not None else []
+        self.choice = "network"
+        self.configs, self.work_frames = None, None
 
     def _segments(self) -> list[Segment]:
         if not self.preset.per_frame:
-            return plan(self.prep.n_frames, self.preset, self.total, self.seed)
+            # each rank takes its own share of batches: its own shuffle of the plan
+            return plan(self.prep.n_frames, self.preset, self.total, self.seed + 1000 * self.rank)
         return [Segment((i,), 1, 1, k) for i, k in enumerate(self.frame_steps) if k > 0]
 
     def _fresh_model(self, salt: int):
         torch.manual_seed(self.seed * 1000003 + salt)
-        model = SkipNet(input_channels(self.preset), self.preset.channels, self.preset.skip_channels,
-                        flow_head=self.preset.use_flow).to(self.dev)
-        return model, torch.optim.Adam(model.parameters(), lr=self.preset.lr)
+        net = SkipNet(input_channels(self.preset), self.preset.channels, self.preset.skip_channels,
+                      flow_head=self.preset.use_flow, residual=self.preset.residual).to(self.dev)
+        self.net = net  # the bare module: checkpoints and inference use it, DDP or not
+        model = distributed.wrap(net, self.dev) if getattr(self, "distributed", False) else net
+        return model, torch.optim.Adam(net.parameters(), lr=self.preset.lr)
 
     # -- checkpoints -------------------------------------------------------------------------
     def restore(self, state: dict | None) -> int:
@@ -204,17 +213,17 @@ class _Loop:
             seg_idx = self._segment_at(self.step)
             if seg_idx < len(self.segments):
                 self.model, self.optimizer = self._fresh_model(self.segments[seg_idx].frames[0])
-        self.model.load_state_dict(state["model"])
+        self.net.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["torch_rng"])
         self.rng.bit_generator.state = json.loads(state["np_rng"])
         return self.step
 
     def save(self) -> None:
-        if not self.ckpt_path:
+        if not self.ckpt_path or self.rank != 0:  # rank 0 alone writes checkpoints
             return
-        state = {"shot_fingerprint": self.shot_fp, "settings": self.settings, "step": self.step,
-                 "train_seconds": self.train_seconds, "model": self.model.state_dict(),
+        state = {"shot_fingerprint": self.shot_fp, "settings": self.settings, "step": self.step, "rank": self.rank,
+                 "train_seconds": self.train_seconds, "model": self.net.state_dict(),
                  "optimizer": self.optimizer.state_dict(), "torch_rng": torch.get_rng_state(),
                  "np_rng": json.dumps(self.rng.bit_generator.state)}
         if self.preset.per_frame:
@@ -240,8 +249,8 @@ class _Loop:
             seg = self.segments[seg_idx]
             if preset.per_frame and self.step == self.starts[seg_idx] and self.step > 0:
                 self.model, self.optimizer = self._fresh_model(seg.frames[0])
-            extra = self.extras.sample(len(seg.frames)) if self.extras is not None else None
-            parts = train_step(self.model, self.optimizer, self.prep, seg, preset, vgg=self.vgg, extra_hole=extra,
+            config = int(self.rng.choice(self.train_configs)) if self.train_configs else 0
+            parts = train_step(self.model, self.optimizer, self.prep, seg, preset, vgg=self.vgg, config=config,
                                lr=_lr_at(preset, self.step, self.total))
             self.last_loss = parts["total"]
             if preset.per_frame:
@@ -265,6 +274,8 @@ class _Loop:
             tick = time.monotonic()
         if self.ckpt_path and self.step > 0:
             self.save()
+        if self.preset.select_on_validation and self.configs:
+            self.choice = self._select()
         if self.cb.on_snapshot is not None and self.cb.snapshot_every:
             self.cb.on_snapshot(self.step, self.train_seconds, self.finish(self.fill(None), None))
 
@@ -290,13 +301,50 @@ class _Loop:
     def _keep_best(self, frame: int, loss: float) -> None:
         if loss < self.best_loss[frame]:
             self.best_loss[frame] = loss
-            self.best_fill[frame] = infer(self.model, self.prep, self.preset, [frame])[0]
+            self.best_fill[frame] = infer(self.net, self.prep, self.preset, [frame])[0]
+
+    def _select(self) -> str:
+        """Keep the fill that is best on the held-out configuration's extra holes,
+        where the plate is known: the network, plain propagation, or Telea."""
+        from .colour import encode
+        from .evaluate.baselines import telea
+
+        held_out = self.configs[-1]
+        region = held_out.extra(self.configs[0].holes)
+        if not region.any():
+            return "network"
+        top, left, h, w = self.prep.box
+        truth = encode(self.work_frames)[region]
+        net = infer(self.net, self.prep, self.preset, None, config=len(self.configs) - 1)
+        candidates = {
+            "network": net.permute(0, 2, 3, 1).cpu().numpy()[region],
+            "propagation": encode(held_out.prefill)[region],
+            "telea": encode(telea(np.maximum(self.work_frames, 0), held_out.holes))[region],
+        }
+        errors = {k: float(np.mean((v - truth) ** 2)) for k, v in candidates.items()}
+        best = min(errors, key=errors.get)
+        # the network keeps its temporal coherence: prefer it unless a baseline is clearly better
+        choice = "network" if errors["network"] <= errors[best] * (1.0 + SELECT_TOLERANCE) else best
+        self.cb.note("held-out check (MSE on known pixels under extra holes): "
+                     + ", ".join(f"{k} {v:.5f}" for k, v in errors.items()) + f"; keeping {choice}")
+        return choice
 
     def fill(self, indices) -> torch.Tensor:
+        if self.choice != "network":
+            return self._baseline_fill(indices)
         if self.preset.per_frame:
             idx = list(range(self.prep.n_frames)) if indices is None else indices
             return self.best_fill[idx]
-        return infer(self.model, self.prep, self.preset, indices)
+        return infer(self.net, self.prep, self.preset, indices)
+
+    def _baseline_fill(self, indices) -> torch.Tensor:
+        from .colour import encode
+        from .evaluate.baselines import telea
+
+        idx = list(range(self.prep.n_frames)) if indices is None else list(indices)
+        real = self.configs[0]
+        linear = real.prefill if self.choice == "propagation" else telea(np.maximum(self.work_frames, 0), real.holes)
+        return torch.from_numpy(encode(linear[idx])).permute(0, 3, 1, 2)
 
     def finish(self, fill_enc: torch.Tensor, indices) -> np.ndarray:
         """Encoded fill (B, 3, h, w) at working size -> composited full frames (B, H, W, 3)."""

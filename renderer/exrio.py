@@ -20,6 +20,16 @@ from .errors import InputError, MatteError, OutputError
 _ALPHA_ALIASES = {"alpha": "A", "rgba.alpha": "A", "a": "A", "rgba.a": "A"}
 
 
+def _one_line(text: str) -> str:
+    """OpenImageIO errors span lines (often repeated); the CLI promises one line."""
+    lines = []
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if line and line not in lines:
+            lines.append(line)
+    return "; ".join(lines)
+
+
 @dataclass
 class Image:
     """One EXR frame: float32 pixels (H, W, C) over the data window, and its spec."""
@@ -43,7 +53,7 @@ def read_spec(path: str) -> oiio.ImageSpec:
         raise InputError(f"missing frame: {path} (render or copy it, or change the frame range)")
     inp = oiio.ImageInput.open(path)
     if inp is None:
-        raise InputError(f"cannot read {path}: {oiio.geterror() or 'not an image OpenImageIO can open'}")
+        raise InputError(f"cannot read {path}: {_one_line(oiio.geterror()) or 'not an image OpenImageIO can open'}")
     try:
         return oiio.ImageSpec(inp.spec())
     finally:
@@ -56,12 +66,12 @@ def read_image(path: str) -> Image:
         raise InputError(f"missing frame: {path} (render or copy it, or change the frame range)")
     inp = oiio.ImageInput.open(path)
     if inp is None:
-        raise InputError(f"cannot read {path}: {oiio.geterror() or 'not an image OpenImageIO can open'}")
+        raise InputError(f"cannot read {path}: {_one_line(oiio.geterror()) or 'not an image OpenImageIO can open'}")
     try:
         spec = oiio.ImageSpec(inp.spec())
         pixels = inp.read_image(0, 0, 0, spec.nchannels, "float")
         if pixels is None:
-            raise InputError(f"cannot read pixels of {path}: {inp.geterror()} (is the file truncated?)")
+            raise InputError(f"cannot read pixels of {path}: {_one_line(inp.geterror())} (is the file truncated?)")
     finally:
         inp.close()
     pixels = np.asarray(pixels, dtype=np.float32).reshape(spec.height, spec.width, spec.nchannels)
@@ -134,14 +144,14 @@ def write_image(path: str, pixels: np.ndarray, like: oiio.ImageSpec, *, datatype
     tmp = os.path.join(folder, f".{os.path.basename(path)}.{uuid.uuid4().hex[:8]}.tmp.exr")
     out = oiio.ImageOutput.create(tmp)
     if out is None:
-        raise OutputError(f"cannot create an EXR writer: {oiio.geterror()}")
+        raise OutputError(f"cannot create an EXR writer: {_one_line(oiio.geterror())}")
     try:
         if not out.open(tmp, spec):
-            raise OutputError(f"cannot write {path}: {out.geterror()}")
+            raise OutputError(f"cannot write {path}: {_one_line(out.geterror())}")
         ok = out.write_image(np.ascontiguousarray(pixels, dtype=np.float32))
         out.close()
         if not ok:
-            raise OutputError(f"cannot write {path}: {out.geterror()}")
+            raise OutputError(f"cannot write {path}: {_one_line(out.geterror())}")
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -146,7 +146,7 @@ def cached_reference_flow(frames_linear: np.ndarray, strides, cache_dir: str | N
         payload[f"v_{s}_{d}"] = ref.valid[(s, d)]
     for s, m in ref.max_abs.items():
         payload[f"m_{s}"] = np.float32(m)
-    tmp = path + ".tmp.npz"
+    tmp = f"{path}.{os.getpid()}.tmp.npz"  # ranks of a data-parallel run may race here
     np.savez(tmp, **payload)
     os.replace(tmp, path)
     return ref

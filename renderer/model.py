@@ -65,15 +65,22 @@ class _Level(nn.Module):
 class SkipNet(nn.Module):
     """(B, in_channels, H, W) -> rgb (B, 3, H, W) in [0, 1], flow (B, 12, H, W).
 
+    With ``residual`` the RGB head is linear and added to the input's first three
+    channels (a pre-filled frame), so an untrained net returns its input.
+
     H and W must be multiples of 2**levels and at least 3 * 2**levels (see ``padded_size``).
     """
 
     def __init__(self, in_channels: int = 1, channels: tuple[int, ...] = (16, 32, 64, 128, 128, 128),
-                 skip: int = 4, flow_head: bool = True):
+                 skip: int = 4, flow_head: bool = True, residual: bool = False):
         super().__init__()
         self.levels = len(channels)
+        self.residual = residual
         self.body = _Level(in_channels, tuple(channels), skip)
         self.rgb = nn.Conv2d(channels[0], 3, 1)
+        if residual:  # start as the identity on the pre-filled input
+            nn.init.zeros_(self.rgb.weight)
+            nn.init.zeros_(self.rgb.bias)
         self.flow = nn.Conv2d(channels[0], 2 * len(FLOW_NEIGHBOURS), 1) if flow_head else None
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -85,7 +92,10 @@ class SkipNet(nn.Module):
             raise ShapeError(f"SkipNet with {self.levels} levels needs sides that are multiples of {unit} "
                              f"and >= {3 * unit}, got {h}x{w}; pad with padded_size()")
         feat = self.body(x)
-        rgb = torch.sigmoid(self.rgb(feat))
+        if self.residual:  # a correction of the pre-filled frame in the input's first 3 channels
+            rgb = x[:, :3] + self.rgb(feat)
+        else:
+            rgb = torch.sigmoid(self.rgb(feat))
         flow = self.flow(feat) if self.flow is not None else None
         return rgb, flow
 

@@ -29,7 +29,9 @@ class Prepared:
 
     target (F, 3, Hp, Wp) encoded frames; known (F, 1, ..) 1 on known image pixels;
     hole (F, 1, ..) 1 in the hole; noise (F, 1, ..) the fixed U(0, 0.1) input;
-    masked (F, 3, ..) the encoded frame with the hole blanked (or pre-filled by a prior);
+    For the ``masked`` input: cfg_rgb (K, F, 3, ..) encoded frames whose holes are
+    blanked or pre-filled, cfg_hole (K, F, 1, ..) those holes; configuration 0 is the
+    real hole (what inference sees), the others add self-supervised extra holes.
     flow_target/flow_weight/hole_union keyed by (stride, direction).
     """
 
@@ -37,7 +39,8 @@ class Prepared:
     known: torch.Tensor
     hole: torch.Tensor
     noise: torch.Tensor
-    masked: torch.Tensor | None
+    cfg_rgb: torch.Tensor | None
+    cfg_hole: torch.Tensor | None
     box: tuple[int, int, int, int]
     flow_target: dict = field(default_factory=dict)
     flow_weight: dict = field(default_factory=dict)
@@ -69,8 +72,11 @@ def _to(a: np.ndarray, device: torch.device) -> torch.Tensor:
 
 
 def prepare(frames_linear: np.ndarray, holes: np.ndarray, preset: Preset, ref: ReferenceFlow | None,
-            device: torch.device, seed: int, prior_linear: np.ndarray | None = None) -> Prepared:
-    """frames (F, H, W, 3) scene-linear float32, holes bool (F, H, W) -> ``Prepared``."""
+            device: torch.device, seed: int, configs: list | None = None) -> Prepared:
+    """frames (F, H, W, 3) scene-linear float32, holes bool (F, H, W) -> ``Prepared``.
+
+    ``configs`` (for the masked input) is a list of ``selfsup.Configuration``, the
+    first being the real hole; None blanks the real hole with zeros."""
     if frames_linear.ndim != 4 or frames_linear.shape[-1] != 3:
         raise ShapeError(f"frames must be (F, H, W, 3), got {frames_linear.shape}")
     if holes.shape != frames_linear.shape[:3]:
@@ -88,14 +94,18 @@ def prepare(frames_linear: np.ndarray, holes: np.ndarray, preset: Preset, ref: R
     gen = torch.Generator().manual_seed(seed)
     noise = torch.rand(n, 1, hp, wp, generator=gen) * NOISE_SCALE
 
-    masked = None
+    cfg_rgb = cfg_hole = None
     if preset.input_mode == "masked":
-        fill = encode(prior_linear) if prior_linear is not None else np.zeros_like(enc)
-        base = np.where(holes[..., None], fill, enc)
-        masked = _to(_pad(base, top, left, hp, wp, "reflect"), device)
+        rgbs, hls = [], []
+        for cfg_holes, prefill in ([(c.holes, c.prefill) for c in configs] if configs else [(holes, None)]):
+            fill = encode(prefill) if prefill is not None else np.zeros_like(enc)
+            base = np.where(cfg_holes[..., None], fill, enc)
+            rgbs.append(_to(_pad(base, top, left, hp, wp, "reflect"), device))
+            hls.append(_to(_pad(cfg_holes.astype(np.float32), top, left, hp, wp, "constant"), device))
+        cfg_rgb, cfg_hole = torch.stack(rgbs), torch.stack(hls)
 
     prep = Prepared(target=_to(enc_p, device), known=_to(known_p, device), hole=_to(hole_p, device),
-                    noise=noise.to(device), masked=masked, box=(top, left, h, w))
+                    noise=noise.to(device), cfg_rgb=cfg_rgb, cfg_hole=cfg_hole, box=(top, left, h, w))
     if ref is None or not preset.use_flow:
         return prep
     for (s, d), flows in ref.flows.items():
@@ -116,20 +126,13 @@ def prepare(frames_linear: np.ndarray, holes: np.ndarray, preset: Preset, ref: R
     return prep
 
 
-def network_input(prep: Prepared, idx: list[int], preset: Preset,
-                  extra_hole: torch.Tensor | None = None) -> torch.Tensor:
+def network_input(prep: Prepared, idx: list[int], preset: Preset, config: int = 0) -> torch.Tensor:
     """The generator's input for frames ``idx``: the fixed noise map, or for the
-    ``masked`` mode [masked frame, hole, noise]. ``extra_hole`` (B, 1, Hp, Wp) blanks
-    more pixels for self-supervision (the loss still sees them as known)."""
+    ``masked`` mode [pre-filled frame, hole, noise] of configuration ``config``."""
     noise = prep.noise[idx]
     if preset.input_mode != "masked":
         return noise
-    hole = prep.hole[idx]
-    rgb = prep.masked[idx]
-    if extra_hole is not None:
-        hole = torch.maximum(hole, extra_hole)
-        rgb = rgb * (1.0 - extra_hole)
-    return torch.cat([rgb, hole, noise], dim=1)
+    return torch.cat([prep.cfg_rgb[config][idx], prep.cfg_hole[config][idx], noise], dim=1)
 
 
 def input_channels(preset: Preset) -> int:

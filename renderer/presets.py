@@ -37,10 +37,14 @@ class Preset:
     lr: float = 1e-2
     lr_final_fraction: float = 1.0  # cosine decay to lr * this (1.0 = constant, as the paper)
     per_frame: bool = False  # dip-frame: a fresh network for every frame
-    # extra self-supervised holes from other frames' mattes (Ouyang et al. 2021)
-    extra_holes: bool = False
-    # initialise the hole from flow-guided propagation (a prior the net refines)
+    # extra self-supervised holes from other frames' mattes (Ouyang et al. 2021):
+    # how many training configurations of them (0 = none)
+    extra_hole_configs: int = 0
+    # pre-fill every hole from flow-guided propagation; the net learns a correction (residual)
     propagation_prior: bool = False
+    residual: bool = False
+    # hold out one more configuration and keep the best of network / propagation / Telea on it
+    select_on_validation: bool = False
     # region of interest and working resolution
     roi: bool = False
     roi_margin: float = 0.0
@@ -95,11 +99,13 @@ DIP_FRAME = replace(
 STANDARD = replace(
     PAPER,
     name="standard",
-    description="fast default: masked-frame input with extra holes, ROI crop, propagation prior, flow + consistency",
-    channels=(32, 64, 96, 128, 128),
+    description="fast default: propagation pre-fill refined by a residual net trained on extra holes, ROI crop",
+    channels=(16, 32, 64, 128, 128),
     input_mode="masked",
-    extra_holes=True,
+    extra_hole_configs=3,
     propagation_prior=True,
+    residual=True,
+    select_on_validation=True,
     steps_per_batch=10,
     passes=6,
     batches_per_pass=8,
@@ -108,14 +114,14 @@ STANDARD = replace(
     roi=True,
     roi_margin=0.5,
     max_working_pixels=128 * 256,
-    default_steps=400,
+    default_steps=300,
 )
 
 PREVIEW = replace(
     STANDARD,
     name="preview",
     description="a quick look: the standard recipe with a short schedule",
-    default_steps=120,
+    default_steps=60,
 )
 
 PRESETS: dict[str, Preset] = {p.name: p for p in (STANDARD, PAPER, DIP_VID, DIP_FRAME, PREVIEW)}

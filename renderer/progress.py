@@ -24,7 +24,8 @@ def overall_percent(event: Progress) -> float:
 class ProgressReporter:
     """Callable for ``Callbacks.on_progress``; ``log`` for ``Callbacks.log``."""
 
-    def __init__(self, stream=None, tty: bool | None = None, min_interval: float = 2.0):
+    def __init__(self, stream=None, tty: bool | None = None, min_interval: float = 2.0, quiet: bool = False):
+        self.quiet = quiet
         self.stream = stream or sys.stdout
         self.tty = self.stream.isatty() if tty is None else tty
         self.min_interval = min_interval
@@ -33,6 +34,8 @@ class ProgressReporter:
         self._last_stage = None
 
     def __call__(self, event: Progress) -> None:
+        if self.quiet:
+            return
         pct = overall_percent(event)
         if self.tty:
             self._tqdm(event, pct)
@@ -60,6 +63,8 @@ class ProgressReporter:
         self._bar.refresh()
 
     def status(self, text: str) -> None:
+        if self.quiet:
+            return
         if self.tty:
             if self._bar is not None:
                 self._bar.write(text, file=self.stream)

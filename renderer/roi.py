@@ -90,4 +90,5 @@ def plan_region(alpha_support: np.ndarray, holes: np.ndarray, preset: Preset) ->
     if cap and ch * cw > cap:
         scale = math.sqrt(cap / (ch * cw))
         wh, ww = max(8, int(round(ch * scale))), max(8, int(round(cw * scale)))
-    return Region((int(y0), int(x0), int(y1), int(x1)), (wh, ww), (H, W))
+    ch, cw, wh, ww = int(ch), int(cw), int(wh), int(ww)
+    return Region((int(y0), int(x0), int(y1), int(x1)), (wh, ww), (int(H), int(W)))

@@ -91,8 +91,10 @@ def _matte(shot: ShotConfig, frame: int, plate_spec, matte_paths: dict[int, str]
     return plane
 
 
-def validate_shot(shot: ShotConfig) -> ShotReport:
-    """Check everything a render needs, reading headers and mattes only."""
+def validate_shot(shot: ShotConfig, read_pixels: bool = True) -> ShotReport:
+    """Check everything a render needs. Reads every plate (a truncated frame often has an
+    intact header) unless ``read_pixels`` is False, when only headers and mattes are read
+    (``render_shot`` reads the pixels next anyway)."""
     plate_paths = _paths(shot.source, shot.frames, "source")
     _check_present(plate_paths, "plate")
     matte_paths = None
@@ -112,7 +114,8 @@ def validate_shot(shot: ShotConfig) -> ShotReport:
     report = ShotReport(frames=shot.frames, width=first.width, height=first.height, channels=channels,
                         output_paths=output_paths)
     for f in shot.frames:
-        spec = first if f == shot.frames[0] else read_spec(plate_paths[f])
+        plate = read_image(plate_paths[f]) if read_pixels else None
+        spec = plate.spec if plate is not None else first if f == shot.frames[0] else read_spec(plate_paths[f])
         if (spec.width, spec.height, spec.x, spec.y) != (first.width, first.height, first.x, first.y):
             raise InputError(f"size mismatch: plate {plate_paths[f]} is {spec.width}x{spec.height} at "
                              f"({spec.x},{spec.y}) but frame {shot.frames[0]} is {first.width}x{first.height} at "
@@ -120,7 +123,7 @@ def validate_shot(shot: ShotConfig) -> ShotReport:
         if tuple(spec.channelnames) != channels:
             raise InputError(f"channel mismatch: {plate_paths[f]} has {','.join(spec.channelnames)}, "
                              f"frame {shot.frames[0]} has {','.join(channels)}")
-        hole = hole_from_matte(_matte(shot, f, spec, matte_paths), shot.mask.expand)
+        hole = hole_from_matte(_matte(shot, f, spec, matte_paths, plate=plate), shot.mask.expand)
         report.hole_fraction[f] = float(hole.mean())
     if not any(report.hole_fraction.values()):
         where = shot.mask.path or shot.source

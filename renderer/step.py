@@ -13,14 +13,14 @@ from .schedule import Segment
 
 
 def train_step(model, optimizer, prep: Prepared, seg: Segment, preset: Preset, *, vgg=None,
-               extra_hole: torch.Tensor | None = None, lr: float | None = None) -> dict[str, float]:
-    """One Adam step on the batch ``seg``; returns the loss terms as floats."""
+               config: int = 0, lr: float | None = None) -> dict[str, float]:
+    """One Adam step on the batch ``seg`` (input configuration ``config``); returns the loss terms."""
     idx = list(seg.frames)
     if lr is not None:
         for group in optimizer.param_groups:
             group["lr"] = lr
     optimizer.zero_grad(set_to_none=True)
-    rgb, flow = model(network_input(prep, idx, preset, extra_hole))
+    rgb, flow = model(network_input(prep, idx, preset, config))
     target, known = prep.target[idx], prep.known[idx]
     total = preset.w_recon * reconstruction_loss(rgb, target, known)
     parts = {"recon": float(total.detach())}
@@ -54,8 +54,8 @@ def central_windows(n_frames: int, size: int) -> dict[int, int]:
 
 
 @torch.no_grad()
-def infer(model, prep: Prepared, preset: Preset, indices: list[int] | None = None) -> torch.Tensor:
-    """Sliding-window inference with batch statistics. Returns encoded RGB
+def infer(model, prep: Prepared, preset: Preset, indices: list[int] | None = None, config: int = 0) -> torch.Tensor:
+    """Sliding-window inference with batch statistics. Returns encoded RGB in [0, 1]
     (len(indices), 3, H, W) cropped to the image box."""
     n = prep.n_frames
     indices = list(range(n)) if indices is None else list(indices)
@@ -65,8 +65,8 @@ def infer(model, prep: Prepared, preset: Preset, indices: list[int] | None = Non
     out: dict[int, torch.Tensor] = {}
     for start in sorted({starts[i] for i in indices}):
         window = list(range(start, start + size))
-        rgb, _ = model(network_input(prep, window, preset))
+        rgb, _ = model(network_input(prep, window, preset, config))
         for k, i in enumerate(window):
             if starts[i] == start and i in indices:
-                out[i] = rgb[k, :, top:top + h, left:left + w]
+                out[i] = rgb[k, :, top:top + h, left:left + w].clamp(0.0, 1.0)
     return torch.stack([out[i] for i in indices])
