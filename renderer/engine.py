@@ -243,6 +243,7 @@ class _Loop:
         interval = 60.0 * self.checkpoint_minutes
         last_ckpt = last_progress = time.monotonic()
         seg_idx = self._segment_at(self.step)
+        first_step = self.step
         tick = time.monotonic()
         self.model.train()
         while self.step < self.total and seg_idx < len(self.segments):
@@ -272,7 +273,7 @@ class _Loop:
                 last_ckpt = time.monotonic()
             self._side_outputs()
             tick = time.monotonic()
-        if self.ckpt_path and self.step > 0:
+        if self.ckpt_path and self.step > first_step:  # a finished run reloaded for inference writes nothing
             self.save()
         if self.preset.select_on_validation and self.configs:
             self.choice = self._select()

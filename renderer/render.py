@@ -70,7 +70,10 @@ def render_shot(shot: ShotConfig, *, fresh: bool = False, callbacks: Callbacks |
     started = time.monotonic()
     cb = callbacks or Callbacks()
     preset = get_preset(shot.preset)
-    report = validate_shot(shot, read_pixels=False)  # load_shot_data reads (and checks) the pixels
+    windows = plan_windows(len(shot.frames), shot.window_frames, shot.window_overlap)
+    # one window: load_shot_data reads (and checks) every plate before anything is written;
+    # several: a later window's plates are read only after earlier frames were written
+    report = validate_shot(shot, read_pixels=len(windows) > 1)
     wanted = tuple(frames) if frames else shot.frames
     outside = [f for f in wanted if f not in shot.frames]
     if outside:
@@ -81,7 +84,6 @@ def render_shot(shot: ShotConfig, *, fresh: bool = False, callbacks: Callbacks |
     if mode != "train" and not todo:
         cb.note(f"all {len(wanted)} frame(s) already written; nothing to do")
         return result
-    windows = plan_windows(len(shot.frames), shot.window_frames, shot.window_overlap)
     if len(windows) > 1:
         cb.note(f"long shot: {len(windows)} windows of up to {shot.window_frames} frames, "
                 f"{shot.window_overlap} overlapping")

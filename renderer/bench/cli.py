@@ -42,18 +42,21 @@ def _sizes(text: str) -> tuple[tuple[int, int], ...]:
 @click.option("--steps", default=3, show_default=True, type=click.IntRange(1, None), help="Timed steps per row.")
 @click.option("--warmup", default=1, show_default=True, type=click.IntRange(0, None), help="Untimed steps first.")
 @click.option("--no-precision", is_flag=True, help="Skip the mixed-precision / channels-last rows (CUDA).")
+@click.option("--threads", default=None, type=click.IntRange(1, None),
+              help="torch CPU threads (default: torch's own); the matmul peak is measured with the same.")
 @click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False),
               help="Write bench.json, bench.md and bench_scaling.png here.")
 def bench(device, presets, size, frames, batch, batches, scale_frames, scale_sizes, steps, warmup, no_precision,
-          out_dir):
+          threads, out_dir):
     """Measure training speed (steps/s, frames/s, FLOP/s as a fraction of this device's
     matmul peak) and peak memory, and how they scale with frames and resolution."""
-    from renderer.evaluate.cli import parse_size
+    from renderer.evaluate.cli import parse_size, set_threads
 
     from .core import BenchConfig
     from .suite import BenchPlan, bench_table, run_bench, write_bench_report
 
     h, w = parse_size(size)
+    set_threads(threads)
     names = tuple(p.strip() for p in presets.split(",") if p.strip())
     if not names:
         raise click.BadParameter("give at least one preset", param_hint="--preset")

@@ -43,11 +43,13 @@ def _fail(message: str, code: int = 2) -> None:
               help="Largest image accepted, in MiB.")
 @click.option("--max-frames", type=click.IntRange(min=1), default=10000, show_default=True,
               help="Most frames in one job.")
+@click.option("--max-jobs-per-client", type=click.IntRange(min=1), default=16, show_default=True,
+              help="Unfinished jobs one client (one key) may have at once.")
 @click.option("--preview-every", type=click.IntRange(min=0), default=0,
               help="Steps between previews sent to clients (0: the renderer's default).")
 @click.option("-v", "--verbose", is_flag=True, help="Log every refused message.")
 def serve(bind, spool, devices, shared_roots, curve_secret, allow_dir, result_hours, max_frame_mb, max_frames,
-          preview_every, verbose) -> None:
+          max_jobs_per_client, preview_every, verbose) -> None:
     """Render shots for remote clients (plugins, `python -m plugin submit`)."""
     from .config import ServerConfig
     from .server import Server
@@ -60,7 +62,8 @@ def serve(bind, spool, devices, shared_roots, curve_secret, allow_dir, result_ho
         config = ServerConfig(spool=Path(os.path.expanduser(spool)), bind=bind, devices=tuple(devices) or ("auto",),
                               shared_roots=tuple(os.path.abspath(r) for r in shared_roots),
                               curve_secret=curve_secret, allow_dir=allow_dir, limits=limits,
-                              result_ttl=result_hours * 3600, preview_every=preview_every)
+                              result_ttl=result_hours * 3600, preview_every=preview_every,
+                              max_jobs_per_owner=max_jobs_per_client)
         server = Server(config)
     except BridgeError as exc:
         _fail(str(exc))

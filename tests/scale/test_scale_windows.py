@@ -1,0 +1,54 @@
+"""Long shots are split into overlapping windows that are trained apart and cross-faded."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from renderer import api
+from renderer.masks import composite_alpha, hole_from_matte
+from renderer.render import plan_windows, window_weights
+from renderer_helpers import bits, make_shot, read_exr
+
+
+@pytest.mark.parametrize("n,size,overlap", [(16, 64, 8), (65, 64, 8), (100, 64, 8), (500, 64, 8), (12, 7, 2)])
+def test_windows_cover_every_frame_and_weights_sum_to_one(n, size, overlap):
+    windows = plan_windows(n, size, overlap)
+    assert windows[0][0] == 0 and windows[-1][1] == n
+    assert all(b - a <= size for a, b in windows)
+    for (a0, b0), (a1, b1) in zip(windows, windows[1:]):
+        assert b0 - a1 >= overlap, "neighbouring windows must overlap by at least the overlap"
+    total = np.sum([window_weights(n, windows, w) for w in range(len(windows))], axis=0)
+    np.testing.assert_allclose(total, 1.0)
+
+
+def test_a_short_shot_is_one_window():
+    assert plan_windows(16, 64, 8) == [(0, 16)]
+
+
+def test_crossfade_ramps_across_the_overlap():
+    windows = plan_windows(12, 7, 2)
+    first, second = window_weights(12, windows, 0), window_weights(12, windows, 1)
+    a1, b0 = windows[1][0], windows[0][1]
+    inside = range(a1, b0)
+    assert all(0 < first[i] < 1 and 0 < second[i] < 1 for i in inside)
+    assert [first[i] for i in inside] == sorted((first[i] for i in inside), reverse=True)
+    assert first[0] == 1.0 and second[-1] == 1.0 and first[-1] == 0.0 and second[0] == 0.0
+
+
+@pytest.mark.slow
+def test_long_shot_renders_in_windows_with_known_pixels_untouched(tmp_path):
+    shot_files = make_shot(tmp_path / "long", n=12, steps=2, preset="paper", window_frames=7, window_overlap=2)
+    shot = api.load_shot(shot_files.shot_file)
+    result = api.render(shot)
+    assert len(result.frames_written) == 12
+    work = shot_files.root / "out" / ".shot.work"
+    windows = sorted(p.name for p in work.iterdir() if p.name.startswith("window-"))
+    assert windows == ["window-1001-1007", "window-1006-1012"]
+    assert all((work / w / "checkpoint.pt").is_file() for w in windows)
+    for f in shot_files.frames:
+        out, _ = read_exr(shot_files.out(f))
+        src, _ = read_exr(shot_files.plate(f))
+        grown = hole_from_matte(shot_files.holes[f].astype(np.float32), shot.mask.expand)
+        known = composite_alpha(grown, shot.mask.feather) == 0
+        assert np.array_equal(bits(out[known]), bits(src[known]))
