@@ -169,6 +169,7 @@ class _Loop:
         self.step = 0
         self.train_seconds = 0.0
         self.last_loss = float("nan")
+        self._last_parts = None
         n = prep.n_frames
         if preset.per_frame:
             base = total // n
@@ -197,6 +198,8 @@ class _Loop:
         torch.manual_seed(self.seed * 1000003 + salt)
         net = SkipNet(input_channels(self.preset), self.preset.channels, self.preset.skip_channels,
                       flow_head=self.preset.use_flow, residual=self.preset.residual).to(self.dev)
+        if self.dev.type == "cuda":
+            net = net.to(memory_format=torch.channels_last)
         self.net = net  # the bare module: checkpoints and inference use it, DDP or not
         model = distributed.wrap(net, self.dev) if getattr(self, "distributed", False) else net
         return model, torch.optim.Adam(net.parameters(), lr=self.preset.lr)
@@ -253,9 +256,9 @@ class _Loop:
             config = int(self.rng.choice(self.train_configs)) if self.train_configs else 0
             parts = train_step(self.model, self.optimizer, self.prep, seg, preset, vgg=self.vgg, config=config,
                                lr=_lr_at(preset, self.step, self.total))
-            self.last_loss = parts["total"]
+            self._last_parts = parts
             if preset.per_frame:
-                self._keep_best(seg.frames[0], parts["recon"])
+                self._keep_best(seg.frames[0], float(parts["recon"]))
             self.step += 1
             now = time.monotonic()
             self.train_seconds += now - tick
@@ -281,6 +284,9 @@ class _Loop:
             self.cb.on_snapshot(self.step, self.train_seconds, self.finish(self.fill(None), None))
 
     def _progress(self) -> None:
+        parts = self._last_parts
+        if parts is not None:
+            self.last_loss = float(parts["total"])  # the one host sync, once per progress interval
         if self.cb.on_progress is None:
             return
         rate = self.train_seconds / max(self.step, 1)

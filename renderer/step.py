@@ -13,17 +13,26 @@ from .schedule import Segment
 
 
 def train_step(model, optimizer, prep: Prepared, seg: Segment, preset: Preset, *, vgg=None,
-               config: int = 0, lr: float | None = None) -> dict[str, float]:
-    """One Adam step on the batch ``seg`` (input configuration ``config``); returns the loss terms."""
+               config: int = 0, lr: float | None = None) -> dict[str, torch.Tensor]:
+    """One Adam step on the batch ``seg`` (input configuration ``config``).
+
+    Returns the loss terms as detached 0-d tensors on the device: reading them is the
+    caller's choice (a host sync), so the step itself never waits for the device.
+    On a CUDA device with bf16 the forward pass runs under bf16 autocast; losses are fp32.
+    """
     idx = list(seg.frames)
     if lr is not None:
         for group in optimizer.param_groups:
             group["lr"] = lr
     optimizer.zero_grad(set_to_none=True)
-    rgb, flow = model(network_input(prep, idx, preset, config))
+    device = prep.target.device
+    with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_bf16(device)):
+        rgb, flow = model(network_input(prep, idx, preset, config))
+    rgb = rgb.float()
+    flow = flow.float() if flow is not None else None
     target, known = prep.target[idx], prep.known[idx]
     total = preset.w_recon * reconstruction_loss(rgb, target, known)
-    parts = {"recon": float(total.detach())}
+    parts = {"recon": total.detach()}
     if preset.use_flow and flow is not None and len(idx) > 1 and (seg.stride, seg.direction) in prep.flow_target:
         key = (seg.stride, seg.direction)
         src = list(range(len(idx) - 1)) if seg.direction > 0 else list(range(1, len(idx)))
@@ -33,16 +42,21 @@ def train_step(model, optimizer, prep: Prepared, seg: Segment, preset: Preset, *
         l_f = flow_loss(pred, prep.flow_target[key][frames_src], prep.flow_weight[key][frames_src])
         l_c = consistency_loss(rgb[src], rgb[nbr], pred * prep.max_abs[seg.stride], prep.hole_union[key][frames_src])
         total = total + preset.w_flow * l_f + preset.w_consistency * l_c
-        parts["flow"] = float(l_f.detach())
-        parts["consistency"] = float(l_c.detach())
+        parts["flow"] = l_f.detach()
+        parts["consistency"] = l_c.detach()
     if vgg is not None and preset.w_perceptual > 0:
         l_p = perceptual_loss(vgg, rgb, target, prep.hole[idx])
         total = total + preset.w_perceptual * l_p
-        parts["perceptual"] = float(l_p.detach())
+        parts["perceptual"] = l_p.detach()
     total.backward()
     optimizer.step()
-    parts["total"] = float(total.detach())
+    parts["total"] = total.detach()
     return parts
+
+
+def use_bf16(device: torch.device) -> bool:
+    """bf16 autocast on CUDA devices that have it (no loss scaling needed, unlike fp16)."""
+    return device.type == "cuda" and torch.cuda.is_bf16_supported()
 
 
 def central_windows(n_frames: int, size: int) -> dict[int, int]:

@@ -165,6 +165,8 @@ class BenchRow:
     peak_rss_delta_mib: float | None = None
     cuda_peak_mib: float | None = None
     step_times: list = field(default_factory=list)
+    probe_flops: list = field(default_factory=list)
+    normalized_seconds_per_step: float | None = None  # set by the suite: at the run's best observed peak
     error: str | None = None
 
 
@@ -273,6 +275,7 @@ def bench_config(cfg: BenchConfig, device: torch.device, seed: int = 0, probe_si
             dt = time.perf_counter() - t0
             probe = matmul_peak(device, peak_dtype(cfg), size=probe_size, repeats=2).flops
             row.step_times.append(dt)
+            row.probe_flops.append(probe)
             peaks.append(probe)
             fractions.append(row.flops_per_step / dt / probe)
     row.seconds_per_step = float(np.median(row.step_times))

@@ -98,13 +98,32 @@ def run_bench(plan: BenchPlan, device_name: str = "cpu", *,
         results.rows.append((table, row))
         if on_row:
             on_row(k, len(configs), table, row)
+    normalize(results)
     results.finished = time.time()
     return results
+
+
+def normalize(results: BenchResults) -> None:
+    """Give each row the step time it would have at the best matmul peak observed in the run
+    (``flops_per_step / (peak_fraction * best probe)``, per dtype): on a shared machine this
+    undoes most of the load that came and went between rows."""
+    best: dict[str, float] = {}
+    for _, row in results.rows:
+        if row.probe_flops:
+            key = row.config["amp"]
+            best[key] = max(best.get(key, 0.0), max(row.probe_flops))
+    for _, row in results.rows:
+        if row.probe_flops and row.peak_fraction > 0:
+            row.normalized_seconds_per_step = row.flops_per_step / (row.peak_fraction * best[row.config["amp"]])
 
 
 # ---------------------------------------------------------------- report
 def _mib(x) -> str:
     return "—" if x is None else f"{x:.0f}"
+
+
+def _opt(x, digits: int = 3) -> str:
+    return "—" if x is None else f"{x:.{digits}f}"
 
 
 def _gflops(x: float) -> str:
@@ -116,19 +135,20 @@ def row_line(table: str, row: BenchRow) -> str:
     size = f"{c['height']}×{c['width']} (net {row.working[0]}×{row.working[1]})"
     variant = c["amp"] + (" CL" if c["channels_last"] else "")
     if row.error:
-        return f"| {table} | {c['preset']} | {size} | {c['frames']} | {c['batch']} | {variant} | {row.error} |" + " |" * 7
+        return f"| {table} | {c['preset']} | {size} | {c['frames']} | {c['batch']} | {variant} | {row.error} |" + " |" * 8
     mem = _mib(row.cuda_peak_mib) if row.cuda_peak_mib is not None else _mib(row.peak_rss_mib)
     delta = "" if row.cuda_peak_mib is not None else f" (Δ {_mib(row.peak_rss_delta_mib)})"
     return (f"| {table} | {c['preset']} | {size} | {c['frames']} | {c['batch']} | {variant} | "
-            f"{row.seconds_per_step:.3f} | {row.steps_per_second:.2f} | {row.frames_per_second:.2f} | "
+            f"{row.seconds_per_step:.3f} | {_opt(row.normalized_seconds_per_step)} | {row.steps_per_second:.2f} | "
+            f"{row.frames_per_second:.2f} | "
             f"{row.flops_per_step / 1e9:.1f} | {_gflops(row.achieved_flops)} | {_gflops(row.peak_flops)} | "
             f"{100 * row.peak_fraction:.1f} % | {mem}{delta} |")
 
 
 def bench_table(results: BenchResults) -> str:
     mem = "peak CUDA alloc MiB" if results.device.startswith("cuda") else "peak RSS MiB (Δ)"
-    lines = [f"| table | preset | size | frames | batch | numerics | s/step | steps/s | frames/s | GFLOP/step "
-             f"| GFLOP/s | matmul peak GFLOP/s | of peak | {mem} |", "|" + "---|" * 14]
+    lines = [f"| table | preset | size | frames | batch | numerics | s/step | s/step at best peak | steps/s | frames/s "
+             f"| GFLOP/step | GFLOP/s | matmul peak GFLOP/s | of peak | {mem} |", "|" + "---|" * 15]
     lines += [row_line(t, r) for t, r in results.rows]
     return "\n".join(lines)
 
@@ -151,8 +171,11 @@ def scaling_plot(results: BenchResults, path: str) -> str:
             continue
         xs = [r.config["frames"] if xkey == "frames" else r.config["height"] * r.config["width"] for r in rows]
         ys = [r.seconds_per_step for r in rows]
+        norm = [r.normalized_seconds_per_step or r.seconds_per_step for r in rows]
         mem = [(r.cuda_peak_mib if cuda else r.peak_rss_mib) or 0.0 for r in rows]
-        ax.plot(xs, ys, "o-", color="tab:blue", label="s/step")
+        ax.plot(xs, ys, "o", color="tab:blue", alpha=0.35, label="s/step, measured")
+        ax.plot(xs, norm, "o-", color="tab:blue", label="s/step at the run's best peak")
+        ax.legend(fontsize=8, loc="upper left")
         ax.set_xlabel(xlabel)
         ax.set_ylabel("seconds per step", color="tab:blue")
         ax.set_ylim(bottom=0)
@@ -163,7 +186,8 @@ def scaling_plot(results: BenchResults, path: str) -> str:
         twin.set_ylim(bottom=0)
         for x, r in zip(xs, rows):
             ax.annotate(f"{r.config['height']}×{r.config['width']}" if xkey == "pixels" else f"F={x}",
-                        (x, r.seconds_per_step), textcoords="offset points", xytext=(4, 6), fontsize=8)
+                        (x, r.normalized_seconds_per_step or r.seconds_per_step), textcoords="offset points",
+                        xytext=(4, -12), fontsize=8)
         base = rows[0].config
         ax.set_title(f"{base['preset']}, batch {base['batch']}, {results.device}")
     fig.tight_layout()
@@ -195,7 +219,10 @@ def write_bench_report(results: BenchResults, out_dir: str, command: str | None 
         text += ["```", command, "```", ""]
     text += ["*of peak*: conv FLOPs per step (counted analytically, ×3 for the backward) over the step's time, "
              "divided by a matmul probe run right after that step in the same dtype; the median over the timed "
-             "steps. *matmul peak* is the median probe. s/step is the median of the timed steps. Memory is over building and stepping (RSS: whole process, Δ = rise during the row).", "",
+             "steps. *matmul peak* is the median probe. s/step is the median of the timed steps; "
+             "*s/step at best peak* is GFLOP/step ÷ (of peak × the best probe of the run), the step time on this "
+             "machine when least loaded. Memory is over building and stepping (RSS: whole process, "
+             "Δ = rise during the row).", "",
              bench_table(results), "", "![scaling](bench_scaling.png)", ""]
     with open(paths["md"], "w") as f:
         f.write("\n".join(text))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bridge.errors import BufferMismatch, LimitExceeded, OutOfOrder, UnknownJob, WrongFieldType
+from bridge.errors import BufferMismatch, HelloRequired, LimitExceeded, OutOfOrder, UnknownJob, WrongFieldType
 from bridge.imageio import Image, check_attributes, read_exr, write_exr
 from bridge.messages import (PROTOCOL_VERSION, TERMINAL_STATES, Accepted, Fetch, FrameAck, FrameUpload, Heartbeat,
                              Result, Submit, Welcome)
@@ -62,7 +62,7 @@ class Handlers:
 
     def _need_hello(self, peer: Peer, env: Envelope) -> None:
         if not peer.hello:
-            raise OutOfOrder(f"send 'hello' first: '{env.msg_type}' came before the protocol was negotiated")
+            raise HelloRequired(f"send 'hello' first: '{env.msg_type}' came before the protocol was negotiated")
 
     def _job(self, peer: Peer, env: Envelope) -> JobRow:
         self._need_hello(peer, env)
@@ -77,8 +77,8 @@ class Handlers:
         self._need_hello(peer, env)
         msg: Submit = env.message
         if msg.mode not in self.modes():
-            raise WrongFieldType(f"this server offers {' and '.join(self.modes())} mode, not {msg.mode[:32]!r}"
-                                 + ("; start it with --shared-root DIR for shared mode" if msg.mode == "shared" else ""))
+            hint = "; start it with --shared-root DIR for shared mode" if msg.mode == "shared" else ""
+            raise WrongFieldType(f"this server offers {' and '.join(self.modes())} mode, not {msg.mode[:32]!r}{hint}")
         if self.spool.count_active() >= self.config.max_active_jobs:
             raise LimitExceeded(f"the server already has {self.config.max_active_jobs} jobs; try again later")
         if self.spool.count_active(peer.owner) >= self.config.max_jobs_per_owner:

@@ -71,10 +71,11 @@ class Server(Handlers):
         try:
             router.linger = 0
             router.setsockopt(zmq.ROUTER_MANDATORY, 1)
+            router.setsockopt(zmq.ROUTER_HANDOVER, 1)  # a client reconnecting with its id takes it over
             router.setsockopt(zmq.MAXMSGSIZE, self.config.limits.max_frame_bytes + 2**20)
             router.setsockopt(zmq.RCVHWM, 256)
             router.setsockopt(zmq.HEARTBEAT_IVL, 2000)
-            router.setsockopt(zmq.HEARTBEAT_TIMEOUT, int(self.config.client_timeout * 1000))
+            router.setsockopt(zmq.HEARTBEAT_TIMEOUT, int(max(6.0, self.config.client_timeout) * 1000))
             if self.config.curve_secret:
                 auth = self._curve(router)
             router.bind(self.config.bind)
@@ -180,14 +181,17 @@ class Server(Handlers):
         return False
 
     def _peer(self, identity: bytes, frame: zmq.Frame) -> Peer:
+        owner = "local"
+        if self.config.curve_secret:
+            try:
+                owner = frame.get("User-Id") or "local"
+            except zmq.ZMQError:
+                owner = "local"
         peer = self.peers.get(identity)
+        if peer is not None and peer.owner != owner:  # another key took over this routing id: start afresh
+            self._gone(identity, forget=True)
+            peer = None
         if peer is None:
-            owner = "local"
-            if self.config.curve_secret:
-                try:
-                    owner = frame.get("User-Id") or "local"
-                except zmq.ZMQError:
-                    owner = "local"
             peer = self.peers[identity] = Peer(identity=identity, owner=owner)
             while len(self.peers) > MAX_PEERS:
                 self._gone(next(iter(self.peers)), forget=True)

@@ -1,0 +1,72 @@
+"""Items 9 and 13: a tiny half-float shot through `renderer render` with each preset:
+known pixels bit for bit, channels/windows/metadata kept, farm progress lines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from renderer_helpers import ATTRS, HOLE_VALUE, PLATE_CHANNELS, bits, distance_to, make_shot, read_exr, run_cli
+from renderer.masks import composite_alpha, hole_from_matte
+
+EXPAND, FEATHER = 1, 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("preset,steps", [("paper", 3), ("dip-vid", 3), ("dip-frame", 6), ("preview", 4)])
+def test_render_keeps_known_pixels_bit_for_bit(tmp_path, preset, steps):
+    shot = make_shot(tmp_path / "shot", n=6, expand=EXPAND, feather=FEATHER, preset=preset, steps=steps)
+    _render_and_check(shot)
+
+
+@pytest.mark.slow
+def test_long_shot_in_overlapping_windows(tmp_path):
+    # 8 frames in windows of 5 overlapping by 1 -> frames 1001-1005 and 1004-1008, cross-faded
+    shot = make_shot(tmp_path / "shot", n=8, expand=EXPAND, feather=FEATHER, preset="dip-frame", steps=5,
+                     window_frames=5, window_overlap=1)
+    stdout = _render_and_check(shot)
+    assert "2 windows" in stdout
+    assert sorted(p.name for p in shot.work.iterdir() if p.is_dir()) == ["window-1001-1005", "window-1004-1008"]
+
+
+def _render_and_check(shot) -> str:
+    proc = run_cli("render", shot.shot_file)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "openjd_progress:" in proc.stdout and "openjd_status:" in proc.stdout  # stdout is not a terminal
+    assert "openjd_progress: 100" in proc.stdout
+    assert "Traceback" not in proc.stderr
+
+    written = sorted(p.name for p in (shot.root / "out").glob("*.exr"))
+    assert written == [f"shot.{f}.exr" for f in shot.frames]  # the plates' own frame numbers
+    assert not list((shot.root / "out").glob("*tmp*"))
+
+    for f in shot.frames:
+        src, sspec = read_exr(shot.plate(f))
+        out, ospec = read_exr(shot.out(f))
+        # channels, windows, metadata and pixel type of the source
+        assert tuple(ospec.channelnames) == tuple(sspec.channelnames)
+        assert sorted(ospec.channelnames) == sorted(PLATE_CHANNELS)
+        assert (ospec.x, ospec.y, ospec.width, ospec.height) == (sspec.x, sspec.y, sspec.width, sspec.height)
+        assert (ospec.full_x, ospec.full_y, ospec.full_width, ospec.full_height) == (0, 0, 64, 64)
+        assert str(ospec.format) == "half"
+        for key, value in ATTRS.items():
+            got = ospec.getattribute(key)
+            assert got == pytest.approx(value) if isinstance(value, float) else got == value, key
+
+        raw = shot.holes[f]
+        # independent of renderer.masks: farther than expand + feather (+1.5 for the ramp's end) is untouched
+        far = distance_to(raw) > EXPAND + FEATHER + 1.5
+        assert far.mean() > 0.8
+        np.testing.assert_array_equal(bits(out[far]), bits(src[far]))
+        # and everywhere the compositing alpha is 0, all channels
+        alpha = composite_alpha(hole_from_matte(raw.astype(np.float32), EXPAND), FEATHER)
+        assert (alpha[far] == 0).all()
+        zero = alpha == 0
+        np.testing.assert_array_equal(bits(out[zero]), bits(src[zero]))
+        # alpha, mask.A and depth.Z are never touched, in or out of the hole
+        np.testing.assert_array_equal(bits(out[..., 3:]), bits(src[..., 3:]))
+        # every hole pixel was filled (the object's value cannot come out of the net)
+        assert (src[raw][:, :3] == HOLE_VALUE).all()
+        assert (out[raw][:, :3] != HOLE_VALUE).all()
+        assert np.isfinite(out).all()
+    return proc.stdout
