@@ -18,10 +18,12 @@ demo: $(STAMP)
 	$(PY) examples/demo.py
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -m "not slow and not host"
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q -m "not slow and not host"
 
+# One torch thread per process: tests run servers and clients side by side on 2 cores,
+# where OpenMP threads competing for cores run several times slower than one thread.
 test: $(STAMP) host-venv
-	$(PY) -m pytest -q
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q
 
 clean:
 	rm -rf $(VENV) .venv-host build *.egg-info

@@ -82,6 +82,25 @@ def _configurations(frames: np.ndarray, holes: np.ndarray, preset: Preset, seed:
     return [real] + build_configurations(frames, holes, count, seed, fill)
 
 
+def _detail(frames: np.ndarray, holes: np.ndarray, region: Region, preset: Preset) -> np.ndarray | None:
+    """High-frequency detail for a fill trained below plate resolution: propagate the
+    plate's known pixels into the hole at full resolution and keep what a round trip
+    through the working size loses. None when training runs at full resolution."""
+    if not region.scaled or not preset.propagation_prior:
+        return None
+    import cv2
+
+    from .propagate import propagate
+
+    y0, x0, y1, x1 = region.box
+    crop, crop_holes = frames[:, y0:y1, x0:x1], holes[:, y0:y1, x0:x1]
+    full = propagate(crop, crop_holes)
+    (h, w), (ch, cw) = region.working_size, region.crop_size
+    low = np.stack([cv2.resize(cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA), (cw, ch),
+                               interpolation=cv2.INTER_CUBIC) for f in full])
+    return np.where(crop_holes[..., None], full - low, 0.0).astype(np.float32)
+
+
 def _settings(preset: Preset, total: int, seed: int, region: Region) -> str:
     return json.dumps({"preset": preset.name, "steps": total, "seed": seed, "work": list(region.working_size)},
                       sort_keys=True)
@@ -139,6 +158,7 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
     loop = _Loop(prep, preset, total, seed, dev, cb, vgg, ckpt_path, shot_fp, settings, region, frames, alpha,
                  numbers, checkpoint_minutes)
     loop.configs, loop.work_frames = configs, work_frames
+    loop.detail = _detail(frames, holes, region, preset)
     resumed = loop.restore(state)
     if mode == "infer" and resumed < total:
         raise CheckpointError(f"no finished training for this shot in {work_dir} (at step {resumed} of {total}); "
@@ -186,7 +206,7 @@ class _Loop:
         self.model, self.optimizer = self._fresh_model(0)
         self.train_configs = list(range(1, 1 + preset.extra_hole_configs)) if prep.cfg_rgb is not None else []
         self.choice = "network"
-        self.configs, self.work_frames = None, None
+        self.configs, self.work_frames, self.detail = None, None, None
 
     def _segments(self) -> list[Segment]:
         if not self.preset.per_frame:
@@ -357,5 +377,5 @@ class _Loop:
         """Encoded fill (B, 3, h, w) at working size -> composited full frames (B, H, W, 3)."""
         idx = list(range(len(self.frames))) if indices is None else list(indices)
         fill = decode(fill_enc.permute(0, 2, 3, 1).float().cpu().numpy())
-        full = self.region.uncrop(fill, self.frames[idx], idx)
+        full = self.region.uncrop(fill, self.frames[idx], idx, detail=self.detail)
         return np.stack([composite(self.frames[i], full[k], self.alpha[i]) for k, i in enumerate(idx)])
