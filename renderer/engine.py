@@ -64,22 +64,41 @@ def _lr_at(preset: Preset, step: int, total: int) -> float:
     return lo + 0.5 * (preset.lr - lo) * (1.0 + math.cos(math.pi * t))
 
 
+def baseline_fills() -> dict:
+    """The non-learning fills the standard preset starts from and measures itself against:
+    plain flow-guided propagation, its guarded variant, and Telea."""
+    from .evaluate.baselines import flow_propagation, telea
+    from .propagate import propagate
+
+    return {"propagation": lambda f, h: flow_propagation(np.maximum(f, 0.0), h), "guarded": propagate,
+            "telea": lambda f, h: telea(np.maximum(f, 0.0), h)}
+
+
 def _configurations(frames: np.ndarray, holes: np.ndarray, preset: Preset, seed: int, cb: Callbacks):
     """Input configurations for the masked input: the real hole first, then the
-    training ones with extra holes, then (if selecting) the held-out one."""
+    training ones with extra holes, then (if selecting) the held-out one. With a
+    propagation prior, the pre-fill is whichever of plain propagation, guarded
+    propagation and Telea does best on the held-out holes (plain propagation fails
+    on fast foreground motion, the guarded one gives up too soon on a static
+    camera, Telea never brings back revealed background). Returns (configurations, the baselines'
+    held-out errors, the pre-fill's name)."""
     if preset.input_mode != "masked":
-        return None
-    if preset.propagation_prior:
-        from .propagate import propagate as fill
-    else:
-        def fill(f, h):
-            return np.where(h[..., None], 0.0, f).astype(np.float32)
-    from .selfsup import Configuration, build_configurations
+        return None, {}, None
+    from .selfsup import Configuration, choose_fill, hole_sets
 
     count = preset.extra_hole_configs + int(preset.select_on_validation)
+    unions = hole_sets(holes, count, seed)
+    if not preset.propagation_prior or not unions:
+        def blank(f, h):
+            return np.where(h[..., None], 0.0, f).astype(np.float32)
+
+        return [Configuration(holes=h, prefill=blank(frames, h)) for h in [holes] + unions], {}, None
     cb.on_progress and cb.on_progress(Progress(0, 1, float("nan"), 0.0, None, "flow", "propagation prior"))
-    real = Configuration(holes=holes, prefill=fill(frames, holes))
-    return [real] + build_configurations(frames, holes, count, seed, fill)
+    fills = baseline_fills()
+    name, held_out_fill, errors = choose_fill(frames, holes, unions[-1], fills, log=cb.log)
+    configs = [Configuration(holes=h, prefill=fills[name](frames, h)) for h in [holes] + unions[:-1]]
+    configs.append(Configuration(holes=unions[-1], prefill=held_out_fill))
+    return configs, errors, name
 
 
 def _detail(frames: np.ndarray, holes: np.ndarray, region: Region, preset: Preset) -> np.ndarray | None:
@@ -135,7 +154,7 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
 
     region = plan_region(alpha > 0, holes, preset)
     work_frames, work_holes = region.crop(frames), region.crop_holes(holes)
-    configs = _configurations(work_frames, work_holes, preset, seed, cb)
+    configs, baseline_errors, prefill_name = _configurations(work_frames, work_holes, preset, seed, cb)
     ref = None
     if preset.use_flow:
         cb.on_progress and cb.on_progress(Progress(0, total, float("nan"), 0.0, None, "flow", "reference flow"))
@@ -158,6 +177,7 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
     loop = _Loop(prep, preset, total, seed, dev, cb, vgg, ckpt_path, shot_fp, settings, region, frames, alpha,
                  numbers, checkpoint_minutes)
     loop.configs, loop.work_frames = configs, work_frames
+    loop.baseline_errors, loop.prefill_name = baseline_errors, prefill_name
     loop.detail = _detail(frames, holes, region, preset)
     resumed = loop.restore(state)
     if mode == "infer" and resumed < total:
@@ -207,6 +227,7 @@ class _Loop:
         self.train_configs = list(range(1, 1 + preset.extra_hole_configs)) if prep.cfg_rgb is not None else []
         self.choice = "network"
         self.configs, self.work_frames, self.detail = None, None, None
+        self.baseline_errors, self.prefill_name = {}, None
 
     def _segments(self) -> list[Segment]:
         if not self.preset.per_frame:
@@ -332,23 +353,16 @@ class _Loop:
 
     def _select(self) -> str:
         """Keep the fill that is best on the held-out configuration's extra holes,
-        where the plate is known: the network, plain propagation, or Telea."""
-        from .colour import encode
-        from .evaluate.baselines import telea
+        where the plate is known: the network, or one of the baselines."""
+        from .selfsup import held_out_error
 
         held_out = self.configs[-1]
-        region = held_out.extra(self.configs[0].holes)
-        if not region.any():
+        if not self.baseline_errors or not (held_out.holes & ~self.configs[0].holes).any():
             return "network"
-        top, left, h, w = self.prep.box
-        truth = encode(self.work_frames)[region]
         net = infer(self.net, self.prep, self.preset, None, config=len(self.configs) - 1)
-        candidates = {
-            "network": net.permute(0, 2, 3, 1).cpu().numpy()[region],
-            "propagation": encode(held_out.prefill)[region],
-            "telea": encode(telea(np.maximum(self.work_frames, 0), held_out.holes))[region],
-        }
-        errors = {k: float(np.mean((v - truth) ** 2)) for k, v in candidates.items()}
+        net_linear = decode(net.permute(0, 2, 3, 1).float().cpu().numpy())
+        errors = dict(self.baseline_errors,
+                      network=held_out_error(self.work_frames, self.configs[0].holes, held_out.holes, net_linear))
         best = min(errors, key=errors.get)
         # the network keeps its temporal coherence: prefer it unless a baseline is clearly better
         choice = "network" if errors["network"] <= errors[best] * (1.0 + SELECT_TOLERANCE) else best
@@ -366,11 +380,13 @@ class _Loop:
 
     def _baseline_fill(self, indices) -> torch.Tensor:
         from .colour import encode
-        from .evaluate.baselines import telea
 
         idx = list(range(self.prep.n_frames)) if indices is None else list(indices)
         real = self.configs[0]
-        linear = real.prefill if self.choice == "propagation" else telea(np.maximum(self.work_frames, 0), real.holes)
+        if self.choice == self.prefill_name:
+            linear = real.prefill
+        else:
+            linear = baseline_fills()[self.choice](self.work_frames, real.holes)
         return torch.from_numpy(encode(linear[idx])).permute(0, 3, 1, 2)
 
     def finish(self, fill_enc: torch.Tensor, indices) -> np.ndarray:

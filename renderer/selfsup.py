@@ -1,7 +1,7 @@
 """Self-supervised extra holes for the ``standard`` preset (after Ouyang et al. 2021).
 
-A *configuration* blanks, in every frame, the real hole plus another frame's hole
-shifted to a random place over known pixels. The blanked pixels are pre-filled
+A *configuration* blanks, in every frame, the real hole plus a copy of it moved
+next to it, over known pixels. The blanked pixels are pre-filled
 by flow-guided propagation exactly as the real hole is, so the network learns,
 on this shot's own known pixels, how to correct propagation's mistakes. One
 configuration is held out: on it we can measure, against pixels we know, whether
@@ -31,9 +31,10 @@ class Configuration:
         return self.holes & ~real
 
 
-def extra_holes(holes: np.ndarray, rng: np.random.Generator, max_shift: float = 0.35) -> np.ndarray:
-    """bool (F, H, W) -> bool (F, H, W): for every frame another frame's hole, shifted
-    at random by up to ``max_shift`` of each side, placed to overlap the real hole little."""
+def extra_holes(holes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """bool (F, H, W) -> bool (F, H, W): for every frame, a copy of a hole moved next to
+    the real hole (by about its own size, in a random direction), so the extra hole
+    covers content like the real one's (the same object, the same background)."""
     if holes.ndim != 3:
         raise ShapeError(f"holes must be (F, H, W), got {holes.shape}")
     n, h, w = holes.shape
@@ -42,12 +43,15 @@ def extra_holes(holes: np.ndarray, rng: np.random.Generator, max_shift: float = 
     if not present:
         return out
     for i in range(n):
+        src = i if holes[i].any() else present[int(np.argmin([abs(k - i) for k in present]))]
+        ys, xs = np.nonzero(holes[src])
+        bh, bw = ys.max() - ys.min() + 1, xs.max() - xs.min() + 1
         best, best_overlap = None, None
-        for _ in range(6):
-            j = int(rng.choice(present))
-            dy = int(rng.integers(-int(max_shift * h), int(max_shift * h) + 1))
-            dx = int(rng.integers(-int(max_shift * w), int(max_shift * w) + 1))
-            cand = np.roll(holes[j], (dy, dx), axis=(0, 1))
+        for _ in range(8):
+            angle = rng.uniform(0, 2 * np.pi)
+            reach = rng.uniform(0.8, 1.3)
+            dy, dx = int(round(np.sin(angle) * bh * reach)), int(round(np.cos(angle) * bw * reach))
+            cand = np.roll(holes[src], (dy, dx), axis=(0, 1))
             overlap = float((cand & holes[i]).sum()) / max(float(cand.sum()), 1.0)
             if best is None or overlap < best_overlap:
                 best, best_overlap = cand, overlap
@@ -57,11 +61,30 @@ def extra_holes(holes: np.ndarray, rng: np.random.Generator, max_shift: float = 
     return out
 
 
-def build_configurations(frames_linear: np.ndarray, holes: np.ndarray, count: int, seed: int, fill) -> list[Configuration]:
-    """``count`` configurations; ``fill(frames, holes) -> frames`` pre-fills the holes."""
+def hole_sets(holes: np.ndarray, count: int, seed: int) -> list[np.ndarray]:
+    """``count`` unions of the real hole with extra holes, bool (F, H, W) each."""
     rng = np.random.default_rng(seed + 7919)
-    configs = []
-    for _ in range(count):
-        union = holes | extra_holes(holes, rng)
-        configs.append(Configuration(holes=union, prefill=fill(frames_linear, union)))
-    return configs
+    return [holes | extra_holes(holes, rng) for _ in range(count)]
+
+
+def held_out_error(frames_linear: np.ndarray, real: np.ndarray, union: np.ndarray, filled: np.ndarray) -> float:
+    """Mean squared error, in the training space, of ``filled`` on the pixels that
+    ``union`` blanks but the plate knows."""
+    from .colour import encode
+
+    region = union & ~real
+    if not region.any():
+        return 0.0
+    return float(np.mean((encode(filled)[region] - encode(frames_linear)[region]) ** 2))
+
+
+def choose_fill(frames_linear: np.ndarray, holes: np.ndarray, held_out: np.ndarray, fills: dict, log=None):
+    """Run each pre-fill on the held-out holes. Returns (name of the best, its fill of
+    ``held_out``, every fill's held-out error)."""
+    filled = {name: fn(frames_linear, held_out) for name, fn in fills.items()}
+    errors = {name: held_out_error(frames_linear, holes, held_out, f) for name, f in filled.items()}
+    name = min(errors, key=errors.get)
+    if log:
+        log("pre-fill check on held-out holes (MSE): " + ", ".join(f"{k} {v:.5f}" for k, v in errors.items())
+            + f"; the network refines {name}")
+    return name, filled[name], errors

@@ -1,0 +1,124 @@
+"""The pieces of the `standard` preset: region of interest, extra holes, pre-fill
+choice on held-out holes, the guarded propagation, and the residual network."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from renderer.engine import inpaint_arrays
+from renderer.model import SkipNet
+from renderer.presets import PAPER, STANDARD
+from renderer.propagate import propagate
+from renderer.roi import MIN_MARGIN, plan_region
+from renderer.selfsup import choose_fill, extra_holes, held_out_error, hole_sets
+
+
+def smooth_video(n=6, h=48, w=64, speed=2, seed=0):
+    rng = np.random.default_rng(seed)
+    small = rng.random((h // 4 + 2, (w + n * speed) // 4 + 2, 3)).astype(np.float32)
+    big = cv2.resize(small, (small.shape[1] * 4, small.shape[0] * 4), interpolation=cv2.INTER_CUBIC)
+    return np.stack([big[:h, speed * k:speed * k + w] for k in range(n)]).clip(0, None).astype(np.float32)
+
+
+def box_holes(n, h, w, y, x, size, move=1):
+    holes = np.zeros((n, h, w), bool)
+    for k in range(n):
+        holes[k, y:y + size, x + move * k:x + move * k + size] = True
+    return holes
+
+
+def test_region_holds_the_hole_plus_margin_and_caps_the_working_size():
+    holes = box_holes(4, 1080, 2048, 500, 900, 150)
+    region = plan_region(holes, holes, STANDARD)
+    y0, x0, y1, x1 = region.box
+    ys, xs = np.nonzero(holes.any(0))
+    assert y0 <= ys.min() - MIN_MARGIN and y1 >= ys.max() + 1 + MIN_MARGIN
+    assert x0 <= xs.min() - MIN_MARGIN and x1 >= xs.max() + 1 + MIN_MARGIN
+    assert (y1 - y0) * (x1 - x0) < 0.1 * 1080 * 2048, "the crop follows the hole, not the plate"
+    h, w = region.working_size
+    assert h * w <= STANDARD.max_working_pixels * 1.02 and region.scaled
+    assert plan_region(holes, holes, PAPER).box == (0, 0, 1080, 2048), "paper trains on the whole plate"
+
+
+def test_crop_and_uncrop_round_trip_outside_the_box():
+    frames = smooth_video(3, 100, 120)
+    holes = box_holes(3, 100, 120, 40, 50, 10)
+    region = plan_region(holes, holes, replace(STANDARD, max_working_pixels=None))
+    fill = region.crop(frames) * 0 + 7.0
+    out = region.uncrop(fill, frames, [0, 1, 2])
+    y0, x0, y1, x1 = region.box
+    assert np.all(out[:, y0:y1, x0:x1] == 7.0)
+    outside = np.ones((100, 120), bool)
+    outside[y0:y1, x0:x1] = False
+    assert np.array_equal(out[:, outside], frames[:, outside])
+
+
+def test_extra_holes_sit_next_to_the_real_hole_over_known_pixels():
+    holes = box_holes(5, 64, 96, 24, 30, 12)
+    extra = extra_holes(holes, np.random.default_rng(0))
+    for k in range(5):
+        assert extra[k].sum() == holes[k].sum(), "a moved copy of the hole"
+        assert (extra[k] & holes[k]).sum() <= 0.1 * holes[k].sum()
+        cy, cx = [c.mean() for c in np.nonzero(holes[k])]
+        ey, ex = [c.mean() for c in np.nonzero(extra[k])]
+        assert 6 <= np.hypot(ey - cy, ex - cx) <= 24, "about one hole size away"
+    sets = hole_sets(holes, 3, seed=1)
+    assert len(sets) == 3 and all((s & holes).sum() == holes.sum() for s in sets)
+
+
+def test_held_out_error_only_counts_known_pixels_under_extra_holes():
+    frames = smooth_video(2, 20, 20)
+    real = np.zeros((2, 20, 20), bool)
+    real[:, 2:5, 2:5] = True
+    union = real.copy()
+    union[:, 10:12, 10:12] = True
+    filled = frames.copy()
+    filled[real] = 50.0  # errors in the real hole do not count: its truth is unknown
+    assert held_out_error(frames, real, union, filled) == 0.0
+    filled[:, 10:12, 10:12] += 0.5
+    assert held_out_error(frames, real, union, filled) > 0.0
+
+
+def test_choose_fill_keeps_the_fill_that_is_right_on_held_out_pixels():
+    frames = smooth_video(3, 32, 32)
+    real = box_holes(3, 32, 32, 4, 4, 6, move=0)
+    union = real | box_holes(3, 32, 32, 20, 20, 6, move=0)
+    fills = {"exact": lambda f, h: f.copy(), "black": lambda f, h: np.where(h[..., None], 0.0, f)}
+    name, filled, errors = choose_fill(frames, real, union, fills)
+    assert name == "exact" and errors["exact"] == 0.0 < errors["black"]
+    assert np.array_equal(filled, frames)
+
+
+def test_guarded_propagation_recovers_a_revealed_background_and_keeps_known_pixels():
+    frames = smooth_video(8, 48, 64, speed=0)  # a still background
+    holes = box_holes(8, 48, 64, 18, 10, 10, move=4)  # a moving object reveals it
+    filled = propagate(frames, holes)
+    assert np.array_equal(filled[~holes], frames[~holes])
+    err = np.abs(filled[holes] - frames[holes]).mean()
+    assert err < 0.02, err
+
+
+def test_residual_net_starts_as_the_identity_on_its_prefilled_input():
+    torch.manual_seed(0)
+    net = SkipNet(in_channels=5, channels=(8, 8, 8), skip=4, residual=True)
+    x = torch.rand(2, 5, 24, 32)
+    rgb, _ = net(x)
+    assert torch.equal(rgb, x[:, :3])
+
+
+@pytest.mark.slow
+def test_standard_keeps_known_pixels_and_explains_its_choice():
+    frames = smooth_video(6, 48, 64, speed=1)
+    holes = box_holes(6, 48, 64, 16, 20, 8, move=2)
+    notes = []
+    from renderer.callbacks import Callbacks
+
+    out = inpaint_arrays(frames, holes, preset=STANDARD, steps=6, callbacks=Callbacks(log=notes.append))
+    assert np.array_equal(out.frames[~holes], frames[~holes])
+    assert any(n.startswith("pre-fill check on held-out holes") for n in notes)
+    assert any(n.startswith("held-out check") and "keeping" in n for n in notes)
