@@ -32,6 +32,7 @@ from .step import infer, train_step
 
 
 SELECT_TOLERANCE = 0.02
+VALIDATIONS = 6  # held-out checks per run, for early stopping
 
 
 @dataclass
@@ -228,6 +229,9 @@ class _Loop:
         self.choice = "network"
         self.configs, self.work_frames, self.detail = None, None, None
         self.baseline_errors, self.prefill_name = {}, None
+        selecting = preset.select_on_validation and preset.input_mode == "masked"
+        self.validate_every = max(total // VALIDATIONS, 1) if selecting else 0
+        self.best_error, self.best_state = math.inf, None
 
     def _segments(self) -> list[Segment]:
         if not self.preset.per_frame:
@@ -261,6 +265,9 @@ class _Loop:
         self.optimizer.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["torch_rng"])
         self.rng.bit_generator.state = json.loads(state["np_rng"])
+        if "best_state" in state:
+            self.best_state = state["best_state"]
+            self.best_error = float(state["best_error"])
         return self.step
 
     def save(self) -> None:
@@ -270,6 +277,9 @@ class _Loop:
                  "train_seconds": self.train_seconds, "model": self.net.state_dict(),
                  "optimizer": self.optimizer.state_dict(), "torch_rng": torch.get_rng_state(),
                  "np_rng": json.dumps(self.rng.bit_generator.state)}
+        if self.best_state is not None:
+            state["best_state"] = self.best_state
+            state["best_error"] = self.best_error
         if self.preset.per_frame:
             state["best_fill"] = self.best_fill.cpu()
             state["best_loss"] = torch.tensor(self.best_loss, dtype=torch.float64)
@@ -316,10 +326,14 @@ class _Loop:
                 self.save()
                 last_ckpt = time.monotonic()
             self._side_outputs()
+            if self.validate_every and self.step % self.validate_every == 0:
+                self._validate()
             tick = time.monotonic()
         if self.ckpt_path and self.step > first_step:  # a finished run reloaded for inference writes nothing
             self.save()
         if self.preset.select_on_validation and self.configs:
+            if self.best_state is not None:
+                self.net.load_state_dict(self.best_state)
             self.choice = self._select()
         if self.cb.on_snapshot is not None and self.cb.snapshot_every:
             self.cb.on_snapshot(self.step, self.train_seconds, self.finish(self.fill(None), None))
@@ -351,18 +365,27 @@ class _Loop:
             self.best_loss[frame] = loss
             self.best_fill[frame] = infer(self.net, self.prep, self.preset, [frame])[0]
 
+    def _held_out_network_error(self) -> float:
+        from .selfsup import held_out_error
+
+        net = infer(self.net, self.prep, self.preset, None, config=len(self.configs) - 1)
+        net_linear = decode(net.permute(0, 2, 3, 1).float().cpu().numpy())
+        return held_out_error(self.work_frames, self.configs[0].holes, self.configs[-1].holes, net_linear)
+
+    def _validate(self) -> None:
+        """Early stopping on known pixels: remember the weights that do best on the held-out holes."""
+        error = self._held_out_network_error()
+        if error < self.best_error:
+            self.best_error = error
+            self.best_state = {k: v.detach().clone() for k, v in self.net.state_dict().items()}
+
     def _select(self) -> str:
         """Keep the fill that is best on the held-out configuration's extra holes,
         where the plate is known: the network, or one of the baselines."""
-        from .selfsup import held_out_error
-
         held_out = self.configs[-1]
         if not self.baseline_errors or not (held_out.holes & ~self.configs[0].holes).any():
             return "network"
-        net = infer(self.net, self.prep, self.preset, None, config=len(self.configs) - 1)
-        net_linear = decode(net.permute(0, 2, 3, 1).float().cpu().numpy())
-        errors = dict(self.baseline_errors,
-                      network=held_out_error(self.work_frames, self.configs[0].holes, held_out.holes, net_linear))
+        errors = dict(self.baseline_errors, network=self._held_out_network_error())
         best = min(errors, key=errors.get)
         # the network keeps its temporal coherence: prefer it unless a baseline is clearly better
         choice = "network" if errors["network"] <= errors[best] * (1.0 + SELECT_TOLERANCE) else best

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bridge.errors import BridgeError
+from bridge.keys import allowed_keys, load_secret
 from bridge.wire import Limits
 
 DEFAULT_BIND = "tcp://127.0.0.1:5555"
@@ -49,6 +50,9 @@ class ServerConfig:
                               "`renderer keys`, then pass --curve-secret SERVER.key_secret --allow CLIENT_KEYS_DIR")
         if self.curve_secret is not None and self.allow_dir is None:
             raise BridgeError("--curve-secret needs --allow DIR (a folder of the clients' public NAME.key files)")
+        if self.curve_secret is not None:
+            load_secret(self.curve_secret)  # fail now, with the reason, not when the first client calls
+            allowed_keys(self.allow_dir)
 
 
 def is_loopback(bind: str) -> bool:

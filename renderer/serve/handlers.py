@@ -7,6 +7,7 @@ for long: rendering happens on worker threads.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,7 +52,8 @@ class Handlers:
     def on_hello(self, peer: Peer, env: Envelope):
         peer.hello, peer.minor = True, env.protocol[1]
         return Welcome(server=f"renderer {__version__}", protocol=list(PROTOCOL_VERSION), modes=self.modes(),
-                       limits=self.config.limits.to_wire(), heartbeat_interval=self.config.heartbeat_interval,
+                       limits=self.config.limits.to_wire(),
+                       heartbeat_interval=min(self.config.heartbeat_interval, self.config.client_timeout / 3),
                        devices=list(self.config.devices))
 
     def on_heartbeat(self, peer: Peer, env: Envelope):
@@ -123,7 +125,8 @@ class Handlers:
         check_attributes(msg.attributes)
         shot = job.settings["shot"]
         pattern = shot["source"] if msg.role == "plate" else shot["mask"]["path"]
-        path = confine(frame_path(pattern, msg.frame), (str(self.spool.job_dir(job.id) / "in"),), "upload")
+        job_dir = self.spool.job_dir(job.id)
+        path = confine(str(job_dir / frame_path(pattern, msg.frame)), (os.path.realpath(job_dir / "in"),), "upload")
         image = Image(pixels=px.array, channels=px.channels, data_window=tuple(msg.data_window),
                       display_window=tuple(msg.display_window) or None, attributes=msg.attributes)
         write_exr(path, image, compression="none")
@@ -166,8 +169,9 @@ class Handlers:
         frames = (job.outputs or {}).get("frames", [])
         if msg.frame not in frames:
             raise WrongFieldType(f"frame {msg.frame} is not among the job's results ({len(frames)} frames)")
-        out_dir = str(self.spool.job_dir(job.id) / "out")
-        path = confine(job.outputs["paths"][frames.index(msg.frame)], (out_dir,), "result")
+        job_dir = self.spool.job_dir(job.id)
+        path = confine(str(job_dir / frame_path(job.settings["shot"]["output"], msg.frame)),
+                       (os.path.realpath(job_dir / "out"),), "result")
         if not Path(path).is_file():
             raise UnknownJob(f"the result of job {job.id} frame {msg.frame} is gone (expired); submit again")
         image = read_exr(path)

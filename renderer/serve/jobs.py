@@ -38,7 +38,7 @@ def build_job(submit: Submit, job_dir: Path, config: ServerConfig) -> tuple[dict
     shot.pop("device", None)  # the server decides where each job runs
     if "work_dir" in shot:
         raise PathRefused("work_dir is chosen by the server (inside its spool); leave it out of the shot")
-    shot["work_dir"] = str(job_dir / "work")
+    shot["work_dir"] = "work"  # paths inside the job folder stay relative: the spool may move
     mask = shot.get("mask")
     if isinstance(mask, str):
         mask = {"path": mask}
@@ -47,10 +47,10 @@ def build_job(submit: Submit, job_dir: Path, config: ServerConfig) -> tuple[dict
     if submit.mode == "stream":
         pad = max(4, *(len(str(abs(f))) for f in frames))
         token = "#" * pad
-        shot["source"] = str(job_dir / "in" / f"plate.{token}.exr")
-        shot["output"] = str(job_dir / "out" / f"result.{token}.exr")
+        shot["source"] = f"in/plate.{token}.exr"
+        shot["output"] = f"out/result.{token}.exr"
         if isinstance(mask, dict) and mask.get("path") is not None:
-            mask = dict(mask, path=str(job_dir / "in" / f"matte.{token}.exr"))
+            mask = dict(mask, path=f"in/matte.{token}.exr")
     else:
         for key in ("source", "output"):
             if key in shot:
@@ -73,7 +73,8 @@ def build_job(submit: Submit, job_dir: Path, config: ServerConfig) -> tuple[dict
 
 
 def validate(shot: dict, overrides: dict, job_dir: Path, config: ServerConfig) -> ShotConfig:
-    """The renderer's own validation of shot + overrides, plus the server's limits."""
+    """The renderer's own validation of shot + overrides (relative paths resolve inside
+    ``job_dir``), plus the server's limits."""
     try:
         cfg = shot_from_dict(shot, base_dir=job_dir)
         cfg = cfg.replace(**{k: overrides.get(k) for k in OVERRIDES})

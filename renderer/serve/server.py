@@ -73,7 +73,11 @@ class Server(Handlers):
             router.setsockopt(zmq.ROUTER_MANDATORY, 1)
             router.setsockopt(zmq.ROUTER_HANDOVER, 1)  # a client reconnecting with its id takes it over
             router.setsockopt(zmq.MAXMSGSIZE, self.config.limits.max_frame_bytes + 2**20)
-            router.setsockopt(zmq.RCVHWM, 256)
+            # bounded buffering per client (in message parts): a client that floods or never reads cannot
+            # make the server hold more than a few of its frames; inbound floods meet TCP back-pressure,
+            # outbound messages over the mark are dropped (with a warning)
+            router.setsockopt(zmq.RCVHWM, 32)
+            router.setsockopt(zmq.SNDHWM, 64)
             router.setsockopt(zmq.HEARTBEAT_IVL, 2000)
             router.setsockopt(zmq.HEARTBEAT_TIMEOUT, int(max(6.0, self.config.client_timeout) * 1000))
             if self.config.curve_secret:

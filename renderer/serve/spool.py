@@ -151,9 +151,10 @@ class Spool:
             self._db.execute(f"UPDATE jobs SET {', '.join(sets)} WHERE id = ?", (*args, job_id))
 
     def touch(self, job_id: str, column: str = "updated") -> None:
-        assert column in ("updated", "fetched")
+        sql = {"updated": "UPDATE jobs SET updated = ? WHERE id = ?",
+               "fetched": "UPDATE jobs SET fetched = ? WHERE id = ?"}[column]
         with self._lock:
-            self._db.execute(f"UPDATE jobs SET {column} = ? WHERE id = ?", (time.time(), job_id))
+            self._db.execute(sql, (time.time(), job_id))
 
     def claim(self, device: str) -> JobRow | None:
         """Atomically move the next queued job to running on ``device``."""
@@ -225,6 +226,8 @@ class Spool:
             for (job_id,) in rows:
                 self.set_state(job_id, "expired")
                 self._db.execute("DELETE FROM uploads WHERE job_id = ?", (job_id,))
+            # forget expired jobs entirely after a week (until then their status says "expired")
+            self._db.execute("DELETE FROM jobs WHERE state = 'expired' AND updated < ?", (now - 7 * 86400,))
         for (job_id,) in rows:
             self.drop_files(job_id)
         return [r[0] for r in rows]

@@ -128,8 +128,7 @@ class Worker(threading.Thread):
                                                "log has the traceback; report it with the job id"})
         else:
             self.spool.set_state(job.id, "done", outputs=outputs)
-            if job.mode == "stream":
-                self.spool.drop_files(job.id, "work")
+            self.spool.drop_files(job.id, "work")  # checkpoints are not needed once the job is done
             log.info("job %s: done", job.id)
         finally:
             self.cancels.pop(job.id, None)

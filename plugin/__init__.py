@@ -1,0 +1,1 @@
+"""The artist's side of internal-inpaint: a host-agnostic core plus Nuke and Blender front ends."""

@@ -1,0 +1,21 @@
+"""Host-agnostic core of the inpaint node: settings, job runner, result placement.
+
+Imports neither ``nuke`` nor ``bpy``, and never torch: the renderer is reached only
+through ``bridge`` (imported when a job runs, not here).
+"""
+
+from .errors import (BadMatte, BadPlate, BridgeUnavailable, JobCancelled, PluginError, RenderFailed,
+                     ServerUnreachable, SettingsError, VersionMismatch)
+from .job import (JobListener, JobRequest, JobResult, JobRunner, MainThreadQueue, ProgressInfo, build_request,
+                  call_now)
+from .placement import RAW, ResultSpec, default_output, output_pattern, result_position, result_spec
+from .sequences import exr_channel, frame_path, pattern_from_file, to_hash
+from .settings import KNOBS, PRESETS, Knob, NodeSettings
+
+__all__ = [
+    "PluginError", "SettingsError", "BadPlate", "BadMatte", "BridgeUnavailable", "ServerUnreachable",
+    "VersionMismatch", "RenderFailed", "JobCancelled",
+    "JobListener", "JobRequest", "JobResult", "JobRunner", "MainThreadQueue", "ProgressInfo", "build_request",
+    "call_now", "RAW", "ResultSpec", "default_output", "output_pattern", "result_position", "result_spec",
+    "exr_channel", "frame_path", "pattern_from_file", "to_hash", "KNOBS", "PRESETS", "Knob", "NodeSettings",
+]

@@ -1,0 +1,80 @@
+"""The non-learning baselines: contract (known pixels kept) and behaviour on known motion."""
+
+import numpy as np
+import pytest
+from eval_helpers import box_holes, panning_clip, texture
+
+from renderer.evaluate import baselines as B
+from renderer.evaluate import metrics as M
+from renderer.evaluate.errors import MetricInputError
+
+
+def _clip():
+    n, h, w = 8, 48, 72
+    frames = panning_clip(n, h, w, dx=2, seed=1) ** 2.2  # any positive "linear" values
+    holes = box_holes(n, h, w, 14, 32, 12, 30, step_x=3)  # the hole moves faster than the scene
+    return frames, holes
+
+
+@pytest.mark.parametrize("fn", [B.telea, B.flow_propagation])
+def test_known_pixels_are_bit_exact_and_holes_filled(fn):
+    frames, holes = _clip()
+    out = fn(frames, holes)
+    assert out.dtype == np.float32 and out.shape == frames.shape
+    assert M.known_changed_count(out, frames, holes) == 0
+    assert np.isfinite(out).all()
+    assert not np.array_equal(out[holes], np.zeros_like(out[holes]))
+
+
+def test_telea_on_float_data_stays_within_the_border_range():
+    frame = texture(40, 40)
+    hole = np.zeros((40, 40), bool)
+    hole[10:30, 12:28] = True
+    out = B.telea_frame(frame, hole)
+    border = frame[~hole]
+    assert out[hole].min() >= border.min() - 1e-3 and out[hole].max() <= border.max() + 1e-3
+    flat = np.full((20, 20, 3), 0.37, np.float32)
+    assert np.allclose(B.telea_frame(flat, hole[:20, :20]), 0.37, atol=0.01)  # OpenCV Telea: about 1 % bias
+
+
+def test_flow_propagation_recovers_revealed_background():
+    frames, holes = _clip()
+    gt = M.to_display(frames)
+    telea = M.hole_psnr(M.to_display(B.telea(frames, holes)), gt, holes)
+    prop = M.hole_psnr(M.to_display(B.flow_propagation(frames, holes)), gt, holes)
+    assert prop > 35.0
+    assert prop > telea + 10.0
+
+
+def test_flow_propagation_falls_back_to_telea_when_nothing_is_revealed():
+    still = np.repeat(texture(40, 56)[None], 5, axis=0)
+    holes = box_holes(5, 40, 56, 10, 30, 15, 40)  # static camera, static box: never revealed
+    assert np.allclose(B.flow_propagation(still, holes), B.telea(still, holes), atol=1e-6)
+
+
+def test_diffuse_into_reproduces_a_harmonic_field():
+    yy, xx = np.mgrid[0:40, 0:50].astype(np.float32)
+    field = np.stack([0.3 * xx - 0.2 * yy + 1.0, 0.1 * yy], axis=-1)
+    region = np.zeros((40, 50), bool)
+    region[10:30, 15:35] = True
+    broken = field.copy()
+    broken[region] = 99.0
+    filled = B.diffuse_into(broken, region)
+    assert np.abs(filled - field).max() < 0.05
+    assert np.array_equal(filled[~region], field[~region])
+
+
+def test_completed_flow_is_smooth_inside_the_hole():
+    frames, holes = _clip()
+    flow = B.completed_flow(frames, holes)
+    inside = flow.forward[2][holes[2]]
+    assert np.median(inside[:, 0]) == pytest.approx(-2.0, abs=0.3)  # the scene's motion, not the hole's
+    assert np.abs(flow.backward[0]).max() == 0.0
+
+
+def test_guards():
+    frames, holes = _clip()
+    with pytest.raises(MetricInputError):
+        B.telea(frames[..., :2], holes)
+    with pytest.raises(MetricInputError):
+        B.flow_propagation(frames, holes[:-1])
