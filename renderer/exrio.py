@@ -47,13 +47,19 @@ class Image:
         return self.spec.x, self.spec.y
 
 
-def read_spec(path: str) -> oiio.ImageSpec:
-    """Header only (cheap): raises ``InputError`` naming the file when unreadable."""
+def _open(path: str) -> oiio.ImageInput:
+    """An open reader for ``path``, or an ``InputError`` that names the file."""
     if not os.path.isfile(path):
         raise InputError(f"missing frame: {path} (render or copy it, or change the frame range)")
     inp = oiio.ImageInput.open(path)
     if inp is None:
         raise InputError(f"cannot read {path}: {_one_line(oiio.geterror()) or 'not an image OpenImageIO can open'}")
+    return inp
+
+
+def read_spec(path: str) -> oiio.ImageSpec:
+    """Header only (cheap): raises ``InputError`` naming the file when unreadable."""
+    inp = _open(path)
     try:
         return oiio.ImageSpec(inp.spec())
     finally:
@@ -62,11 +68,7 @@ def read_spec(path: str) -> oiio.ImageSpec:
 
 def read_image(path: str) -> Image:
     """Read the first part of ``path`` as float32 (H, W, C)."""
-    if not os.path.isfile(path):
-        raise InputError(f"missing frame: {path} (render or copy it, or change the frame range)")
-    inp = oiio.ImageInput.open(path)
-    if inp is None:
-        raise InputError(f"cannot read {path}: {_one_line(oiio.geterror()) or 'not an image OpenImageIO can open'}")
+    inp = _open(path)
     try:
         spec = oiio.ImageSpec(inp.spec())
         pixels = inp.read_image(0, 0, 0, spec.nchannels, "float")
