@@ -365,51 +365,58 @@ class _Loop:
             self.best_loss[frame] = loss
             self.best_fill[frame] = infer(self.net, self.prep, self.preset, [frame])[0]
 
-    def _held_out_network_error(self) -> float:
+    def _held_out_errors(self) -> dict[str, float]:
+        """Held-out MSE of the network's fill, and of its average with the pre-fill."""
+        from .colour import encode
         from .selfsup import held_out_error
 
+        held_out = self.configs[-1]
         net = infer(self.net, self.prep, self.preset, None, config=len(self.configs) - 1)
-        net_linear = decode(net.permute(0, 2, 3, 1).float().cpu().numpy())
-        return held_out_error(self.work_frames, self.configs[0].holes, self.configs[-1].holes, net_linear)
+        net_enc = net.permute(0, 2, 3, 1).float().cpu().numpy()
+        blend_enc = 0.5 * (net_enc + encode(held_out.prefill))
+        real, union = self.configs[0].holes, held_out.holes
+        return {"network": held_out_error(self.work_frames, real, union, decode(net_enc)),
+                "blend": held_out_error(self.work_frames, real, union, decode(blend_enc))}
 
     def _validate(self) -> None:
         """Early stopping on known pixels: remember the weights that do best on the held-out holes."""
-        error = self._held_out_network_error()
+        error = self._held_out_errors()["network"]
         if error < self.best_error:
             self.best_error = error
             self.best_state = {k: v.detach().clone() for k, v in self.net.state_dict().items()}
 
     def _select(self) -> str:
-        """Keep the fill that is best on the held-out configuration's extra holes,
-        where the plate is known: the network, or one of the baselines."""
+        """Keep the fill that is best on the held-out configuration's extra holes, where
+        the plate is known: the network, its average with the pre-fill, or a baseline."""
         held_out = self.configs[-1]
         if not self.baseline_errors or not (held_out.holes & ~self.configs[0].holes).any():
             return "network"
-        errors = dict(self.baseline_errors, network=self._held_out_network_error())
+        errors = dict(self.baseline_errors, **self._held_out_errors())
         best = min(errors, key=errors.get)
-        # keep the network only where it measurably beats every baseline on pixels we know
-        choice = "network" if errors["network"] <= errors[best] * (1.0 + SELECT_TOLERANCE) else best
+        learned = min(("network", "blend"), key=errors.get)
+        # keep a learned fill only where it measurably beats every baseline on pixels we know
+        choice = learned if errors[learned] <= errors[best] * (1.0 + SELECT_TOLERANCE) else best
         self.cb.note("held-out check (MSE on known pixels under extra holes): "
                      + ", ".join(f"{k} {v:.5f}" for k, v in errors.items()) + f"; keeping {choice}")
         return choice
 
     def fill(self, indices) -> torch.Tensor:
+        if self.choice == "blend":
+            return 0.5 * (infer(self.net, self.prep, self.preset, indices).cpu()
+                          + self._baseline_fill(indices, self.prefill_name))
         if self.choice != "network":
-            return self._baseline_fill(indices)
+            return self._baseline_fill(indices, self.choice)
         if self.preset.per_frame:
             idx = list(range(self.prep.n_frames)) if indices is None else indices
             return self.best_fill[idx]
         return infer(self.net, self.prep, self.preset, indices)
 
-    def _baseline_fill(self, indices) -> torch.Tensor:
+    def _baseline_fill(self, indices, name: str) -> torch.Tensor:
         from .colour import encode
 
         idx = list(range(self.prep.n_frames)) if indices is None else list(indices)
         real = self.configs[0]
-        if self.choice == self.prefill_name:
-            linear = real.prefill
-        else:
-            linear = baseline_fills()[self.choice](self.work_frames, real.holes)
+        linear = real.prefill if name == self.prefill_name else baseline_fills()[name](self.work_frames, real.holes)
         return torch.from_numpy(encode(linear[idx])).permute(0, 3, 1, 2)
 
     def finish(self, fill_enc: torch.Tensor, indices) -> np.ndarray:

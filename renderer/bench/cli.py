@@ -46,11 +46,20 @@ def _sizes(text: str) -> tuple[tuple[int, int], ...]:
               help="torch CPU threads (default: torch's own); the matmul peak is measured with the same.")
 @click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False),
               help="Write bench.json, bench.md and bench_scaling.png here.")
+@click.option("--roi", "roi", is_flag=True,
+              help="Instead: time per step on a 2048x1080 plate with a 200x150 hole against its region alone.")
+@click.option("--long-shots", "long_shots", default=None,
+              help="Instead: peak memory and time per frame of whole renders of these shot lengths (e.g. 50,200,500).")
 def bench(device, presets, size, frames, batch, batches, scale_frames, scale_sizes, steps, warmup, no_precision,
-          threads, out_dir):
+          threads, out_dir, roi, long_shots):
     """Measure training speed (steps/s, frames/s, FLOP/s as a fraction of this device's
     matmul peak) and peak memory, and how they scale with frames and resolution."""
     from renderer.evaluate.cli import parse_size, set_threads
+
+    if roi or long_shots:
+        set_threads(threads)
+        _special_tables(roi, long_shots, device, steps)
+        return
 
     from .core import BenchConfig
     from .suite import BenchPlan, bench_table, run_bench, write_bench_report
@@ -87,3 +96,25 @@ def bench(device, presets, size, frames, batch, batches, scale_frames, scale_siz
     click.echo(bench_table(results))
     if out_dir:
         click.echo(f"report: {paths['md']}")
+
+
+def _special_tables(roi: bool, long_shots: str | None, device: str, steps: int) -> None:
+    """The region-of-interest rule and long-shot scaling, as Markdown tables."""
+    if roi:
+        from .roi import roi_rows
+
+        rows = roi_rows(steps=max(steps, 5), device="cpu" if device == "auto" else device)
+        click.echo("| plate | hole | working size | s/step | total s |\n|---|---|---|---|---|")
+        for r in rows:
+            click.echo(f"| {r['plate']} | {r['hole']} | {r['working_size']} | {r['seconds_per_step']} | "
+                       f"{r['total_seconds']} |")
+        click.echo(f"time per step, full plate / region alone: "
+                   f"{rows[0]['seconds_per_step'] / rows[1]['seconds_per_step']:.2f}x")
+    if long_shots:
+        from .long_shots import run_long_shot
+
+        click.echo("| frames | windows | wall s | s/frame | peak RSS MB |\n|---|---|---|---|---|")
+        for n in _ints(long_shots, "--long-shots"):
+            row = run_long_shot(n)
+            click.echo(f"| {row.frames} | {row.windows} | {row.wall_seconds} | {row.seconds_per_frame} | "
+                       f"{row.peak_rss_mb} |")
