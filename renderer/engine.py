@@ -31,7 +31,7 @@ from .schedule import Segment, plan, step_lookup
 from .step import infer, train_step
 
 
-SELECT_TOLERANCE = 0.0
+SELECT_MARGIN = 0.03  # a learned fill must beat every baseline by this much on held-out pixels
 VALIDATIONS = 6  # held-out checks per run, for early stopping
 
 
@@ -392,10 +392,10 @@ class _Loop:
         if not self.baseline_errors or not (held_out.holes & ~self.configs[0].holes).any():
             return "network"
         errors = dict(self.baseline_errors, **self._held_out_errors())
-        best = min(errors, key=errors.get)
+        baseline = min(self.baseline_errors, key=self.baseline_errors.get)
         learned = min(("network", "blend"), key=errors.get)
         # keep a learned fill only where it measurably beats every baseline on pixels we know
-        choice = learned if errors[learned] <= errors[best] * (1.0 + SELECT_TOLERANCE) else best
+        choice = learned if errors[learned] <= errors[baseline] * (1.0 - SELECT_MARGIN) else baseline
         self.cb.note("held-out check (MSE on known pixels under extra holes): "
                      + ", ".join(f"{k} {v:.5f}" for k, v in errors.items()) + f"; keeping {choice}")
         return choice
