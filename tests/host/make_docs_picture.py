@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/host/make_docs_picture.py [--steps 400] [--out docs/blender_before_after.png]
 
-Builds a short plate from the CC0 clip /work/shared/data/clips/cityCC0.mpg (Kivy
+Builds a short plate from the CC0 clip ../shared/data/clips/cityCC0.mpg (Kivy
 examples, CC0; converted to scene-linear EXR), a roto matte over a moving ellipse,
 starts `renderer serve`, and runs tests/host/blender_roundtrip.py in .venv-host's
 Blender exactly as the host test does. The picture shows the plate with the matte
@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
-CLIP = Path("/work/shared/data/clips/cityCC0.mpg")
+CLIP = Path(__file__).resolve().parents[3] / "shared" / "data" / "clips" / "cityCC0.mpg"  # ../shared beside the repo
 
 
 def helper():
