@@ -18,6 +18,7 @@ from .colour import encode
 
 AGREEMENT = 0.15  # max |forward - backward| in the training space (ACEScct) to trust a blend
 NEAR = 3  # frames: a single direction that lands this close is trusted on its own
+FLOW_DILATE = 2  # px: diffuse the flow only this far beyond the hole (the guard does the rest)
 
 
 def propagate(frames_linear: np.ndarray, holes: np.ndarray, near: int = NEAR) -> np.ndarray:
@@ -30,7 +31,7 @@ def propagate(frames_linear: np.ndarray, holes: np.ndarray, near: int = NEAR) ->
     if not holes.any():
         return frames
     n = frames.shape[0]
-    flow = completed_flow(frames, holes)
+    flow = completed_flow(frames, holes, dilate=FLOW_DILATE)
     result = frames.copy()
     for t in range(n):
         if not holes[t].any():
