@@ -1,8 +1,7 @@
 """Self-supervised extra holes for the ``standard`` preset (after Ouyang et al. 2021).
 
 A *configuration* blanks, in every frame, the real hole plus a copy of it moved
-next to it (the same offset on every frame, so it moves as the real hole does),
-over known pixels. The blanked pixels are pre-filled
+next to it, over known pixels. The blanked pixels are pre-filled
 by flow-guided propagation exactly as the real hole is, so the network learns,
 on this shot's own known pixels, how to correct propagation's mistakes. One
 configuration is held out: on it we can measure, against pixels we know, whether
@@ -33,32 +32,33 @@ class Configuration:
 
 
 def extra_holes(holes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """bool (F, H, W) -> bool (F, H, W): the real hole moved next to itself (by about its
-    own size, one random direction for the whole shot), so the extra hole covers content
-    like the real one's and moves as it does."""
+    """bool (F, H, W) -> bool (F, H, W): for every frame, a copy of a hole moved next to
+    the real hole (by about its own size, in a random direction), so the extra hole
+    covers content like the real one's (the same object, the same background)."""
     if holes.ndim != 3:
         raise ShapeError(f"holes must be (F, H, W), got {holes.shape}")
-    n = holes.shape[0]
+    n, h, w = holes.shape
     present = [k for k in range(n) if holes[k].any()]
+    out = np.zeros_like(holes)
     if not present:
-        return np.zeros_like(holes)
-    ys, xs = np.nonzero(holes[present].any(axis=0))
-    ys_f = [np.nonzero(holes[k])[0] for k in present]
-    xs_f = [np.nonzero(holes[k])[1] for k in present]
-    bh = int(np.median([y.max() - y.min() + 1 for y in ys_f]))
-    bw = int(np.median([x.max() - x.min() + 1 for x in xs_f]))
-    best, best_overlap = None, None
-    for _ in range(8):
-        angle = rng.uniform(0, 2 * np.pi)
-        reach = rng.uniform(0.8, 1.3)
-        dy, dx = int(round(np.sin(angle) * bh * reach)), int(round(np.cos(angle) * bw * reach))
-        cand = np.roll(holes, (dy, dx), axis=(1, 2))
-        overlap = float((cand & holes).sum()) / max(float(cand.sum()), 1.0)
-        if best is None or overlap < best_overlap:
-            best, best_overlap = cand, overlap
-        if overlap < 0.1:
-            break
-    return best
+        return out
+    for i in range(n):
+        src = i if holes[i].any() else present[int(np.argmin([abs(k - i) for k in present]))]
+        ys, xs = np.nonzero(holes[src])
+        bh, bw = ys.max() - ys.min() + 1, xs.max() - xs.min() + 1
+        best, best_overlap = None, None
+        for _ in range(8):
+            angle = rng.uniform(0, 2 * np.pi)
+            reach = rng.uniform(0.8, 1.3)
+            dy, dx = int(round(np.sin(angle) * bh * reach)), int(round(np.cos(angle) * bw * reach))
+            cand = np.roll(holes[src], (dy, dx), axis=(0, 1))
+            overlap = float((cand & holes[i]).sum()) / max(float(cand.sum()), 1.0)
+            if best is None or overlap < best_overlap:
+                best, best_overlap = cand, overlap
+            if overlap < 0.1:
+                break
+        out[i] = best
+    return out
 
 
 def hole_sets(holes: np.ndarray, count: int, seed: int) -> list[np.ndarray]:
