@@ -175,7 +175,7 @@ def scaling_plot(results: BenchResults, path: str) -> str:
         mem = [(r.cuda_peak_mib if cuda else r.peak_rss_mib) or 0.0 for r in rows]
         ax.plot(xs, ys, "o", color="tab:blue", alpha=0.35, label="s/step, measured")
         ax.plot(xs, norm, "o-", color="tab:blue", label="s/step at the run's best peak")
-        ax.legend(fontsize=8, loc="upper left")
+        ax.legend(fontsize=8, loc="lower right")
         ax.set_xlabel(xlabel)
         ax.set_ylabel("seconds per step", color="tab:blue")
         ax.set_ylim(bottom=0)
@@ -211,7 +211,7 @@ def write_bench_report(results: BenchResults, out_dir: str, command: str | None 
     env = results.environment
     text = ["# Training benchmark", "",
             f"Device {results.device}" + (f" ({env['gpu']})" if "gpu" in env else "") +
-            f", torch {env['torch']} with {env['threads']} threads, {env['cpus']} CPUs; "
+            f", torch {env['torch']}, {env['threads']} thread(s), {env['cpus']} CPUs; "
             f"fp32 matmul peak at the start {peak['flops'] / 1e9:.1f} GFLOP/s ({peak['size']}² matmul"
             + (", TF32" if peak.get("tf32") else "") + "). "
             f"{(results.finished - results.started) / 60:.1f} min in all.", ""]
