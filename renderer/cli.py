@@ -6,7 +6,6 @@ Every failure the user can fix is one line on stderr and a non-zero exit code
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click

@@ -24,10 +24,11 @@ from .errors import Cancelled, CheckpointError, ConfigError, DeviceError, ShapeE
 from .flow import cached_reference_flow, fingerprint_arrays
 from .masks import composite
 from .model import SkipNet
-from .prepare import Prepared, input_channels, prepare
+from .prepare import input_channels, prepare
 from .presets import Preset
-from .roi import Region, plan_region
+from .roi import Region, detail_layer, plan_region
 from .schedule import Segment, plan, step_lookup
+from .selfsup import baseline_fills, input_configurations
 from .step import infer, train_step
 
 
@@ -65,62 +66,6 @@ def _lr_at(preset: Preset, step: int, total: int) -> float:
     return lo + 0.5 * (preset.lr - lo) * (1.0 + math.cos(math.pi * t))
 
 
-def baseline_fills() -> dict:
-    """The non-learning fills the standard preset starts from and measures itself against:
-    plain flow-guided propagation, its guarded variant, and Telea."""
-    from .evaluate.baselines import flow_propagation, telea
-    from .propagate import propagate
-
-    return {"propagation": lambda f, h: flow_propagation(np.maximum(f, 0.0), h), "guarded": propagate,
-            "telea": lambda f, h: telea(np.maximum(f, 0.0), h)}
-
-
-def _configurations(frames: np.ndarray, holes: np.ndarray, preset: Preset, seed: int, cb: Callbacks):
-    """Input configurations for the masked input: the real hole first, then the
-    training ones with extra holes, then (if selecting) the held-out one. With a
-    propagation prior, the pre-fill is whichever of plain propagation, guarded
-    propagation and Telea does best on the held-out holes (plain propagation fails
-    on fast foreground motion, the guarded one gives up too soon on a static
-    camera, Telea never brings back revealed background). Returns (configurations, the baselines'
-    held-out errors, the pre-fill's name)."""
-    if preset.input_mode != "masked":
-        return None, {}, None
-    from .selfsup import Configuration, choose_fill, hole_sets
-
-    count = preset.extra_hole_configs + int(preset.select_on_validation)
-    unions = hole_sets(holes, count, seed)
-    if not preset.propagation_prior or not unions:
-        def blank(f, h):
-            return np.where(h[..., None], 0.0, f).astype(np.float32)
-
-        return [Configuration(holes=h, prefill=blank(frames, h)) for h in [holes] + unions], {}, None
-    cb.on_progress and cb.on_progress(Progress(0, 1, float("nan"), 0.0, None, "flow", "propagation prior"))
-    fills = baseline_fills()
-    name, held_out_fill, errors = choose_fill(frames, holes, unions[-1], fills, log=cb.log)
-    configs = [Configuration(holes=h, prefill=fills[name](frames, h)) for h in [holes] + unions[:-1]]
-    configs.append(Configuration(holes=unions[-1], prefill=held_out_fill))
-    return configs, errors, name
-
-
-def _detail(frames: np.ndarray, holes: np.ndarray, region: Region, preset: Preset) -> np.ndarray | None:
-    """High-frequency detail for a fill trained below plate resolution: propagate the
-    plate's known pixels into the hole at full resolution and keep what a round trip
-    through the working size loses. None when training runs at full resolution."""
-    if not region.scaled or not preset.propagation_prior:
-        return None
-    import cv2
-
-    from .propagate import propagate
-
-    y0, x0, y1, x1 = region.box
-    crop, crop_holes = frames[:, y0:y1, x0:x1], holes[:, y0:y1, x0:x1]
-    full = propagate(crop, crop_holes)
-    (h, w), (ch, cw) = region.working_size, region.crop_size
-    low = np.stack([cv2.resize(cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA), (cw, ch),
-                               interpolation=cv2.INTER_CUBIC) for f in full])
-    return np.where(crop_holes[..., None], full - low, 0.0).astype(np.float32)
-
-
 def _settings(preset: Preset, total: int, seed: int, region: Region) -> str:
     return json.dumps({"preset": preset.name, "steps": total, "seed": seed, "work": list(region.working_size)},
                       sort_keys=True)
@@ -151,11 +96,9 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
     total = preset.steps(steps)
     dev = resolve_device(device)
     torch.manual_seed(seed)
-    started = time.monotonic()
-
     region = plan_region(alpha > 0, holes, preset)
     work_frames, work_holes = region.crop(frames), region.crop_holes(holes)
-    configs, baseline_errors, prefill_name = _configurations(work_frames, work_holes, preset, seed, cb)
+    configs, baseline_errors, prefill_name = input_configurations(work_frames, work_holes, preset, seed, cb)
     ref = None
     if preset.use_flow:
         cb.on_progress and cb.on_progress(Progress(0, total, float("nan"), 0.0, None, "flow", "reference flow"))
@@ -179,7 +122,7 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
                  numbers, checkpoint_minutes)
     loop.configs, loop.work_frames = configs, work_frames
     loop.baseline_errors, loop.prefill_name = baseline_errors, prefill_name
-    loop.detail = _detail(frames, holes, region, preset)
+    loop.detail = detail_layer(frames, holes, region, preset)
     resumed = loop.restore(state)
     if mode == "infer" and resumed < total:
         raise CheckpointError(f"no finished training for this shot in {work_dir} (at step {resumed} of {total}); "

@@ -92,3 +92,20 @@ def plan_region(alpha_support: np.ndarray, holes: np.ndarray, preset: Preset) ->
         wh, ww = max(8, int(round(ch * scale))), max(8, int(round(cw * scale)))
     ch, cw, wh, ww = int(ch), int(cw), int(wh), int(ww)
     return Region((int(y0), int(x0), int(y1), int(x1)), (wh, ww), (int(H), int(W)))
+
+
+def detail_layer(frames: np.ndarray, holes: np.ndarray, region: Region, preset: Preset) -> np.ndarray | None:
+    """High-frequency detail for a fill trained below plate resolution: propagate the
+    plate's known pixels into the hole at full resolution and keep what a round trip
+    through the working size loses. None when training runs at full resolution."""
+    if not region.scaled or not preset.propagation_prior:
+        return None
+    from .propagate import propagate
+
+    y0, x0, y1, x1 = region.box
+    crop, crop_holes = frames[:, y0:y1, x0:x1], holes[:, y0:y1, x0:x1]
+    full = propagate(crop, crop_holes)
+    (h, w), (ch, cw) = region.working_size, region.crop_size
+    low = np.stack([cv2.resize(cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA), (cw, ch),
+                               interpolation=cv2.INTER_CUBIC) for f in full])
+    return np.where(crop_holes[..., None], full - low, 0.0).astype(np.float32)

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .callbacks import Callbacks, Progress
 from .errors import ShapeError
+from .presets import Preset
 
 
 @dataclass
@@ -88,3 +90,39 @@ def choose_fill(frames_linear: np.ndarray, holes: np.ndarray, held_out: np.ndarr
         log("pre-fill check on held-out holes (MSE): " + ", ".join(f"{k} {v:.5f}" for k, v in errors.items())
             + f"; the network refines {name}")
     return name, filled[name], errors
+
+
+def baseline_fills() -> dict:
+    """The non-learning fills the standard preset starts from and measures itself against:
+    plain flow-guided propagation, its guarded variant, and Telea."""
+    from .evaluate.baselines import flow_propagation, telea
+    from .propagate import propagate
+
+    return {"propagation": lambda f, h: flow_propagation(np.maximum(f, 0.0), h), "guarded": propagate,
+            "telea": lambda f, h: telea(np.maximum(f, 0.0), h)}
+
+
+def input_configurations(frames: np.ndarray, holes: np.ndarray, preset: Preset, seed: int, cb: Callbacks):
+    """Input configurations for the masked input: the real hole first, then the
+    training ones with extra holes, then (if selecting) the held-out one. With a
+    propagation prior, the pre-fill is whichever of plain propagation, guarded
+    propagation and Telea does best on the held-out holes (plain propagation fails
+    on fast foreground motion, the guarded one gives up too soon on a static
+    camera, Telea never brings back revealed background). Returns (configurations, the baselines'
+    held-out errors, the pre-fill's name)."""
+    if preset.input_mode != "masked":
+        return None, {}, None
+    count = preset.extra_hole_configs + int(preset.select_on_validation)
+    unions = hole_sets(holes, count, seed)
+    if not preset.propagation_prior or not unions:
+        def blank(f, h):
+            return np.where(h[..., None], 0.0, f).astype(np.float32)
+
+        return [Configuration(holes=h, prefill=blank(frames, h)) for h in [holes] + unions], {}, None
+    if cb.on_progress is not None:
+        cb.on_progress(Progress(0, 1, float("nan"), 0.0, None, "flow", "propagation prior"))
+    fills = baseline_fills()
+    name, held_out_fill, errors = choose_fill(frames, holes, unions[-1], fills, log=cb.log)
+    configs = [Configuration(holes=h, prefill=fills[name](frames, h)) for h in [holes] + unions[:-1]]
+    configs.append(Configuration(holes=unions[-1], prefill=held_out_fill))
+    return configs, errors, name
