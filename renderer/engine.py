@@ -26,9 +26,9 @@ from .masks import composite
 from .model import SkipNet
 from .prepare import input_channels, prepare
 from .presets import Preset
-from .roi import Region, detail_layer, plan_region
+from .roi import Region, detail_layer, plan_context, plan_region
 from .schedule import Segment, plan, step_lookup
-from .selfsup import baseline_fills, input_configurations
+from .selfsup import baseline_fills, held_out_error, input_configurations
 from .step import infer, train_step
 
 
@@ -98,12 +98,17 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
     torch.manual_seed(seed)
     region = plan_region(alpha > 0, holes, preset)
     work_frames, work_holes = region.crop(frames), region.crop_holes(holes)
-    configs, baseline_errors, prefill_name = input_configurations(work_frames, work_holes, preset, seed, cb)
+    context = plan_context(region, frames) if preset.propagation_prior else None
+    configs, baseline_errors, prefill_name = input_configurations(work_frames, work_holes, preset, seed, cb,
+                                                                  context=context)
     ref = None
     if preset.use_flow:
         cb.on_progress and cb.on_progress(Progress(0, total, float("nan"), 0.0, None, "flow", "reference flow"))
         ref = cached_reference_flow(work_frames, preset.strides, str(work_dir) if work_dir else None, log=cb.log)
-    prep = prepare(work_frames, work_holes, preset, ref, dev, seed, configs=configs)
+    # the held-out holes' pixels are never a training target: the network has not seen them
+    # when the final check compares it with the baselines there
+    held_out = configs[-1].extra(work_holes) if configs and preset.select_on_validation and len(configs) > 1 else None
+    prep = prepare(work_frames, work_holes, preset, ref, dev, seed, configs=configs, held_out=held_out)
     if preset.w_perceptual > 0 and perceptual_weights:
         from .losses import VGGFeatures
 
@@ -121,7 +126,7 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
     loop = _Loop(prep, preset, total, seed, dev, cb, vgg, ckpt_path, shot_fp, settings, region, frames, alpha,
                  numbers, checkpoint_minutes)
     loop.configs, loop.work_frames = configs, work_frames
-    loop.baseline_errors, loop.prefill_name = baseline_errors, prefill_name
+    loop.baseline_errors, loop.prefill_name, loop.context = baseline_errors, prefill_name, context
     loop.detail = detail_layer(frames, holes, region, preset)
     resumed = loop.restore(state)
     if mode == "infer" and resumed < total:
@@ -171,7 +176,7 @@ class _Loop:
         self.train_configs = list(range(1, 1 + preset.extra_hole_configs)) if prep.cfg_rgb is not None else []
         self.choice = "network"
         self.configs, self.work_frames, self.detail = None, None, None
-        self.baseline_errors, self.prefill_name = {}, None
+        self.baseline_errors, self.prefill_name, self.context = {}, None, None
         self._baseline_cache: dict[str, np.ndarray] = {}
         selecting = preset.select_on_validation and preset.input_mode == "masked"
         self.validate_every = max(total // VALIDATIONS, 1) if selecting else 0
@@ -309,22 +314,20 @@ class _Loop:
             self.best_loss[frame] = loss
             self.best_fill[frame] = infer(self.net, self.prep, self.preset, [frame])[0]
 
-    def _held_out_errors(self) -> dict[str, float]:
-        """Held-out MSE of the network's fill, and of its average with the pre-fill."""
+    def _learned_held_out_fills(self) -> dict[str, np.ndarray]:
+        """The network's fill of the held-out configuration, and its average with the
+        pre-fill (scene-linear, working size)."""
         from .colour import encode
-        from .selfsup import held_out_error
 
         held_out = self.configs[-1]
         net = infer(self.net, self.prep, self.preset, None, config=len(self.configs) - 1)
         net_enc = net.permute(0, 2, 3, 1).float().cpu().numpy()
-        blend_enc = 0.5 * (net_enc + encode(held_out.prefill))
-        real, union = self.configs[0].holes, held_out.holes
-        return {"network": held_out_error(self.work_frames, real, union, decode(net_enc)),
-                "blend": held_out_error(self.work_frames, real, union, decode(blend_enc))}
+        return {"network": decode(net_enc), "blend": decode(0.5 * (net_enc + encode(held_out.prefill)))}
 
     def _validate(self) -> None:
         """Early stopping on known pixels: remember the weights that do best on the held-out holes."""
-        error = self._held_out_errors()["network"]
+        real, union = self.configs[0].holes, self.configs[-1].holes
+        error = held_out_error(self.work_frames, real, union, self._learned_held_out_fills()["network"])
         if error < self.best_error:
             self.best_error = error
             self.best_state = {k: v.detach().clone() for k, v in self.net.state_dict().items()}
@@ -333,23 +336,27 @@ class _Loop:
         """Keep the fill that is best on the held-out configuration's extra holes, where
         the plate is known: the network, its average with the pre-fill, or a baseline."""
         held_out = self.configs[-1]
-        if not self.baseline_errors or not (held_out.holes & ~self.configs[0].holes).any():
+        real = self.configs[0].holes
+        if not self.baseline_errors or not (held_out.holes & ~real).any():
             return "network"
-        errors = dict(self.baseline_errors, **self._held_out_errors())
+        learned = {name: held_out_error(self.work_frames, real, held_out.holes, fill)
+                   for name, fill in self._learned_held_out_fills().items()}
+        errors = dict(self.baseline_errors, **learned)
         baseline = min(self.baseline_errors, key=self.baseline_errors.get)
-        learned = min(("network", "blend"), key=errors.get)
+        best = min(learned, key=learned.get)
         # keep a learned fill only where it measurably beats every baseline on pixels we know
-        choice = learned if errors[learned] <= errors[baseline] * (1.0 - SELECT_MARGIN) else baseline
+        choice = best if errors[best] <= errors[baseline] * (1.0 - SELECT_MARGIN) else baseline
         self.cb.note("held-out check (MSE on known pixels under extra holes): "
                      + ", ".join(f"{k} {v:.5f}" for k, v in errors.items()) + f"; keeping {choice}")
         return choice
 
     def fill(self, indices) -> torch.Tensor:
-        if self.choice == "blend":
+        choice = self.choice
+        if choice == "blend":
             return 0.5 * (infer(self.net, self.prep, self.preset, indices).cpu()
                           + self._baseline_fill(indices, self.prefill_name))
-        if self.choice != "network":
-            return self._baseline_fill(indices, self.choice)
+        if choice != "network":
+            return self._baseline_fill(indices, choice)
         if self.preset.per_frame:
             idx = list(range(self.prep.n_frames)) if indices is None else indices
             return self.best_fill[idx]
@@ -364,7 +371,7 @@ class _Loop:
             linear = real.prefill
         else:  # computed once: the final snapshot and the output both ask for it
             if name not in self._baseline_cache:
-                self._baseline_cache[name] = baseline_fills()[name](self.work_frames, real.holes)
+                self._baseline_cache[name] = baseline_fills(self.context)[name](self.work_frames, real.holes)
             linear = self._baseline_cache[name]
         return torch.from_numpy(encode(linear[idx])).permute(0, 3, 1, 2)
 

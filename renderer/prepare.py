@@ -72,11 +72,14 @@ def _to(a: np.ndarray, device: torch.device) -> torch.Tensor:
 
 
 def prepare(frames_linear: np.ndarray, holes: np.ndarray, preset: Preset, ref: ReferenceFlow | None,
-            device: torch.device, seed: int, configs: list | None = None) -> Prepared:
+            device: torch.device, seed: int, configs: list | None = None,
+            held_out: np.ndarray | None = None) -> Prepared:
     """frames (F, H, W, 3) scene-linear float32, holes bool (F, H, W) -> ``Prepared``.
 
     ``configs`` (for the masked input) is a list of ``selfsup.Configuration``, the
-    first being the real hole; None blanks the real hole with zeros."""
+    first being the real hole; None blanks the real hole with zeros. ``held_out`` bool
+    (F, H, W): known pixels kept out of every loss, so that a check on them afterwards
+    measures the network on pixels it never fitted."""
     if frames_linear.ndim != 4 or frames_linear.shape[-1] != 3:
         raise ShapeError(f"frames must be (F, H, W, 3), got {frames_linear.shape}")
     if holes.shape != frames_linear.shape[:3]:
@@ -89,6 +92,10 @@ def prepare(frames_linear: np.ndarray, holes: np.ndarray, preset: Preset, ref: R
     inside[:, top:top + h, left:left + w] = 1.0
     hole_p = _pad(holes.astype(np.float32), top, left, hp, wp, "constant")
     known_p = inside * (1.0 - hole_p)
+    if held_out is not None:
+        if held_out.shape != holes.shape:
+            raise ShapeError(f"held_out {held_out.shape} must match holes {holes.shape}")
+        known_p = known_p * (1.0 - _pad(held_out.astype(np.float32), top, left, hp, wp, "constant"))
     enc_p = _pad(enc, top, left, hp, wp, "reflect")
 
     gen = torch.Generator().manual_seed(seed)
@@ -126,7 +133,19 @@ def prepare(frames_linear: np.ndarray, holes: np.ndarray, preset: Preset, ref: R
     return prep
 
 
-def network_input(prep: Prepared, idx: list[int], preset: Preset, config: int = 0) -> torch.Tensor:
+def frame_index(frames) -> slice | list[int]:
+    """Frames b, b+s, b+2s, ... (every batch the schedule makes) as a slice: indexing a
+    device tensor with it is a view, where a list would copy an index tensor from the host."""
+    f = [int(i) for i in frames]
+    if len(f) == 1:
+        return slice(f[0], f[0] + 1)
+    s = f[1] - f[0]
+    if s > 0 and all(b - a == s for a, b in zip(f, f[1:])):
+        return slice(f[0], f[-1] + 1, s)
+    return f
+
+
+def network_input(prep: Prepared, idx, preset: Preset, config: int = 0) -> torch.Tensor:
     """The generator's input for frames ``idx``: the fixed noise map, or for the
     ``masked`` mode [pre-filled frame, hole, noise] of configuration ``config``."""
     noise = prep.noise[idx]

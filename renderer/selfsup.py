@@ -69,15 +69,22 @@ def hole_sets(holes: np.ndarray, count: int, seed: int) -> list[np.ndarray]:
     return [holes | extra_holes(holes, rng) for _ in range(count)]
 
 
-def held_out_error(frames_linear: np.ndarray, real: np.ndarray, union: np.ndarray, filled: np.ndarray) -> float:
-    """Mean squared error, in the training space, of ``filled`` on the pixels that
-    ``union`` blanks but the plate knows."""
-    from .colour import encode
+def display_like(linear: np.ndarray) -> np.ndarray:
+    """The sRGB transfer, not clipped above 1.0 (highlights still count): the space fills are
+    judged in. The training space, ACEScct, is logarithmic and weighs errors in dark areas
+    far above what a viewer sees; judged there, on a night shot (city/blob) the network
+    looked 8 % better than propagation on held-out holes and was 1.1 dB worse in the hole."""
+    x = np.maximum(np.asarray(linear, dtype=np.float32), 0.0)
+    return np.where(x <= 0.0031308, 12.92 * x, 1.055 * np.power(x, 1 / 2.4) - 0.055)
 
+
+def held_out_error(frames_linear: np.ndarray, real: np.ndarray, union: np.ndarray, filled: np.ndarray) -> float:
+    """Mean squared error, in ``display_like`` values, of ``filled`` on the pixels that
+    ``union`` blanks but the plate knows."""
     region = union & ~real
     if not region.any():
         return 0.0
-    return float(np.mean((encode(filled)[region] - encode(frames_linear)[region]) ** 2))
+    return float(np.mean((display_like(filled[region]) - display_like(frames_linear[region])) ** 2))
 
 
 def choose_fill(frames_linear: np.ndarray, holes: np.ndarray, held_out: np.ndarray, fills: dict, log=None):
@@ -92,24 +99,27 @@ def choose_fill(frames_linear: np.ndarray, holes: np.ndarray, held_out: np.ndarr
     return name, filled[name], errors
 
 
-def baseline_fills() -> dict:
+def baseline_fills(context=None) -> dict:
     """The non-learning fills the standard preset starts from and measures itself against:
-    plain flow-guided propagation, its guarded variant, and Telea."""
+    plain flow-guided propagation, its guarded variant, and Telea. With a
+    ``renderer.roi.Context`` they take the training crop but look at the wider box."""
     from .evaluate.baselines import flow_propagation, telea
     from .propagate import propagate
 
-    return {"propagation": lambda f, h: flow_propagation(np.maximum(f, 0.0), h), "guarded": propagate,
-            "telea": lambda f, h: telea(np.maximum(f, 0.0), h)}
+    fills = {"propagation": lambda f, h: flow_propagation(np.maximum(f, 0.0), h), "guarded": propagate,
+             "telea": lambda f, h: telea(np.maximum(f, 0.0), h)}
+    return fills if context is None else {name: context.wrap(fn) for name, fn in fills.items()}
 
 
-def input_configurations(frames: np.ndarray, holes: np.ndarray, preset: Preset, seed: int, cb: Callbacks):
+def input_configurations(frames: np.ndarray, holes: np.ndarray, preset: Preset, seed: int, cb: Callbacks,
+                         context=None):
     """Input configurations for the masked input: the real hole first, then the
     training ones with extra holes, then (if selecting) the held-out one. With a
     propagation prior, the pre-fill is whichever of plain propagation, guarded
     propagation and Telea does best on the held-out holes (plain propagation fails
     on fast foreground motion, the guarded one gives up too soon on a static
-    camera, Telea never brings back revealed background). Returns (configurations, the baselines'
-    held-out errors, the pre-fill's name)."""
+    camera, Telea never brings back revealed background). ``context``: see ``baseline_fills``.
+    Returns (configurations, the baselines' held-out errors, the pre-fill's name)."""
     if preset.input_mode != "masked":
         return None, {}, None
     count = preset.extra_hole_configs + int(preset.select_on_validation)
@@ -121,7 +131,7 @@ def input_configurations(frames: np.ndarray, holes: np.ndarray, preset: Preset, 
         return [Configuration(holes=h, prefill=blank(frames, h)) for h in [holes] + unions], {}, None
     if cb.on_progress is not None:
         cb.on_progress(Progress(0, 1, float("nan"), 0.0, None, "flow", "propagation prior"))
-    fills = baseline_fills()
+    fills = baseline_fills(context)
     name, held_out_fill, errors = choose_fill(frames, holes, unions[-1], fills, log=cb.log)
     configs = [Configuration(holes=h, prefill=fills[name](frames, h)) for h in [holes] + unions[:-1]]
     configs.append(Configuration(holes=unions[-1], prefill=held_out_fill))

@@ -7,37 +7,40 @@ import torch
 
 from .losses import consistency_loss, flow_loss, perceptual_loss, reconstruction_loss
 from .model import flow_channel
-from .prepare import Prepared, network_input
+from .prepare import Prepared, frame_index, network_input
 from .presets import Preset
 from .schedule import Segment
 
 
 def train_step(model, optimizer, prep: Prepared, seg: Segment, preset: Preset, *, vgg=None,
-               config: int = 0, lr: float | None = None) -> dict[str, torch.Tensor]:
+               config: int = 0, lr: float | None = None, precision: str = "auto") -> dict[str, torch.Tensor]:
     """One Adam step on the batch ``seg`` (input configuration ``config``).
 
     Returns the loss terms as detached 0-d tensors on the device: reading them is the
     caller's choice (a host sync), so the step itself never waits for the device.
-    On a CUDA device with bf16 the forward pass runs under bf16 autocast; losses are fp32.
+    ``precision`` "auto": on a CUDA device with bf16 the forward pass runs under bf16
+    autocast (losses stay fp32); "fp32": never; "bf16": always (CPU too, for tests).
     """
     idx = list(seg.frames)
+    sel = frame_index(idx)
     if lr is not None:
         for group in optimizer.param_groups:
             group["lr"] = lr
     optimizer.zero_grad(set_to_none=True)
     device = prep.target.device
-    with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_bf16(device)):
-        rgb, flow = model(network_input(prep, idx, preset, config))
+    with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_bf16(device, precision)):
+        rgb, flow = model(network_input(prep, sel, preset, config))
     rgb = rgb.float()
     flow = flow.float() if flow is not None else None
-    target, known = prep.target[idx], prep.known[idx]
+    target, known = prep.target[sel], prep.known[sel]
     total = preset.w_recon * reconstruction_loss(rgb, target, known)
     parts = {"recon": total.detach()}
     if preset.use_flow and flow is not None and len(idx) > 1 and (seg.stride, seg.direction) in prep.flow_target:
         key = (seg.stride, seg.direction)
-        src = list(range(len(idx) - 1)) if seg.direction > 0 else list(range(1, len(idx)))
-        nbr = [k + seg.direction for k in src]
-        frames_src = [idx[k] for k in src]
+        n = len(idx)
+        # batch positions of the flow's sources and their neighbours, and the sources' frame numbers
+        src, nbr = (slice(0, n - 1), slice(1, n)) if seg.direction > 0 else (slice(1, n), slice(0, n - 1))
+        frames_src = frame_index(idx[src])
         pred = flow[src][:, flow_channel(seg.stride, seg.direction)]
         l_f = flow_loss(pred, prep.flow_target[key][frames_src], prep.flow_weight[key][frames_src])
         l_c = consistency_loss(rgb[src], rgb[nbr], pred * prep.max_abs[seg.stride], prep.hole_union[key][frames_src])
@@ -45,7 +48,7 @@ def train_step(model, optimizer, prep: Prepared, seg: Segment, preset: Preset, *
         parts["flow"] = l_f.detach()
         parts["consistency"] = l_c.detach()
     if vgg is not None and preset.w_perceptual > 0:
-        l_p = perceptual_loss(vgg, rgb, target, prep.hole[idx])
+        l_p = perceptual_loss(vgg, rgb, target, prep.hole[sel])
         total = total + preset.w_perceptual * l_p
         parts["perceptual"] = l_p.detach()
     total.backward()
@@ -54,9 +57,17 @@ def train_step(model, optimizer, prep: Prepared, seg: Segment, preset: Preset, *
     return parts
 
 
-def use_bf16(device: torch.device) -> bool:
-    """bf16 autocast on CUDA devices that have it (no loss scaling needed, unlike fp16)."""
-    return device.type == "cuda" and torch.cuda.is_bf16_supported()
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+def use_bf16(device: torch.device, precision: str = "auto") -> bool:
+    """Whether to autocast to bf16: "auto" means on CUDA devices that have it (bf16 needs
+    no loss scaling, unlike fp16)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if precision == "auto":
+        return device.type == "cuda" and torch.cuda.is_bf16_supported()
+    return precision == "bf16"
 
 
 def central_windows(n_frames: int, size: int) -> dict[int, int]:

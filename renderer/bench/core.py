@@ -72,9 +72,11 @@ def matmul_peak(device: torch.device, dtype: torch.dtype = torch.float32, size: 
         previous = torch.backends.cuda.matmul.allow_tf32
         torch.backends.cuda.matmul.allow_tf32 = use_tf32
     try:
-        gen = torch.Generator(device="cpu").manual_seed(0)
-        a = torch.randn(size, size, generator=gen).to(device=device, dtype=dtype)
-        b = torch.randn(size, size, generator=gen).to(device=device, dtype=dtype)
+        # drawn where they are used: on a GPU, 2 x 8192^2 host draws and copies cost a second
+        # per probe, far longer than the product being timed
+        gen = torch.Generator(device=device).manual_seed(0)
+        a = torch.randn(size, size, generator=gen, device=device).to(dtype)
+        b = torch.randn(size, size, generator=gen, device=device).to(dtype)
         torch.matmul(a, b)  # warm-up
         synchronize(device)
         best = float("inf")
@@ -127,7 +129,8 @@ TRAIN_FLOPS_FACTOR = 3  # forward + grad wrt input + grad wrt weights
 class BenchConfig:
     """One measurement: ``preset`` trained on batches of ``batch`` frames of a ``frames``-frame
     synthetic shot at ``height`` x ``width``; ``amp`` ("fp32", or "bf16" autocast) and
-    ``channels_last`` change the numerics and the memory layout."""
+    ``channels_last`` change the numerics and the memory layout; ``compiled`` runs the
+    network through ``torch.compile`` (its compile time is in the warm-up, not the timing)."""
 
     preset: str = "paper"
     frames: int = 24
@@ -138,11 +141,13 @@ class BenchConfig:
     warmup: int = 2
     amp: str = "fp32"
     channels_last: bool = False
+    compiled: bool = False
 
     @property
     def label(self) -> str:
         extra = "" if self.amp == "fp32" else f" {self.amp}"
         extra += " channels-last" if self.channels_last else ""
+        extra += " compiled" if self.compiled else ""
         return f"{self.preset} {self.height}x{self.width} F={self.frames} B={self.batch}{extra}"
 
 
@@ -229,15 +234,11 @@ def build_step(cfg: BenchConfig, device: torch.device, seed: int = 0):
     optimizer = torch.optim.Adam(model.parameters(), lr=preset.lr)
     start = min(cfg.frames // 2, cfg.frames - cfg.batch)
     seg = Segment(tuple(range(start, start + cfg.batch)), 1, 1, 1)
-    amp_dtype = _AMP_DTYPES[cfg.amp]
     model.train()
+    runner = torch.compile(model) if cfg.compiled else model
 
     def step() -> None:
-        if amp_dtype is None:
-            train_step(model, optimizer, prep, seg, preset)
-        else:
-            with torch.autocast(device_type=device.type, dtype=amp_dtype):
-                train_step(model, optimizer, prep, seg, preset)
+        train_step(runner, optimizer, prep, seg, preset, precision=cfg.amp)
 
     return step, model, network_input(prep, list(seg.frames), preset), preset
 

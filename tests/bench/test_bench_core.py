@@ -57,6 +57,24 @@ def test_training_step_changes_the_weights():
     assert not torch.equal(before, model.rgb.weight)
 
 
+def test_precision_is_what_the_row_says():
+    """"fp32" must not be silently autocast (train_step autocasts to bf16 on CUDA by default)."""
+    from renderer.step import use_bf16
+
+    cpu = torch.device("cpu")
+    assert not use_bf16(cpu) and not use_bf16(cpu, "fp32") and use_bf16(cpu, "bf16")
+    assert not use_bf16(torch.device("cuda"), "fp32")
+    with pytest.raises(ValueError, match="precision must be one of"):
+        use_bf16(cpu, "fp16")
+    weights = {}
+    for amp in ("fp32", "bf16"):
+        step, model, _, _ = build_step(BenchConfig(preset="preview", frames=2, batch=1, height=48, width=96, amp=amp),
+                                       cpu)
+        step()
+        weights[amp] = model.rgb.weight.detach().clone()
+    assert not torch.equal(weights["fp32"], weights["bf16"])  # same seed: only the numerics differ
+
+
 def test_plan_shapes_and_guards():
     plan = BenchPlan(base=BenchConfig(frames=8, batch=5), presets=("paper", "dip-vid"), batches=(1, 5),
                      scale_frames=(8, 16), scale_sizes=((96, 192),))
@@ -66,6 +84,10 @@ def test_plan_shapes_and_guards():
     precision = [c for t, c in cuda if t == "precision"]
     assert {(c.amp, c.channels_last) for c in precision} == {("fp32", False), ("fp32", True), ("bf16", False),
                                                                ("bf16", True)}
+    compiled = [c for t, c in BenchPlan(base=BenchConfig(frames=8), compiled=True).configs(torch.device("cuda"))
+                if c.compiled]
+    assert [(c.amp, c.channels_last) for c in compiled] == [("bf16", True)]
+    assert not [c for _, c in BenchPlan(compiled=True).configs(torch.device("cpu")) if c.compiled]
     with pytest.raises(BenchError) as info:
         BenchPlan(base=BenchConfig(frames=4), batches=(5,)).configs(torch.device("cpu"))
     assert isinstance(info.value, RendererError)

@@ -122,3 +122,20 @@ def test_plan_sums_to_exactly_n_steps(preset, n_frames, total):
 def test_plan_is_seeded():
     assert plan(30, PAPER, 2_000, seed=3) == plan(30, PAPER, 2_000, seed=3)
     assert plan(30, PAPER, 2_000, seed=3) != plan(30, PAPER, 2_000, seed=4)
+
+
+def test_every_scheduled_batch_indexes_as_a_view():
+    """Batches b, b+s, ... become slices, so the training step never copies an index tensor
+    from the host; other index lists pass through unchanged."""
+    from renderer.presets import get_preset
+    from renderer.prepare import frame_index
+    from renderer.schedule import plan
+
+    data = torch.arange(40.0).reshape(20, 2)
+    for seg in plan(20, get_preset("paper"), 300, seed=3):
+        sel = frame_index(seg.frames)
+        assert isinstance(sel, slice)
+        assert torch.equal(data[sel], data[list(seg.frames)])
+        assert data[sel].untyped_storage().data_ptr() == data.untyped_storage().data_ptr()  # a view
+    assert frame_index([4]) == slice(4, 5)
+    assert frame_index([1, 2, 5]) == [1, 2, 5] and frame_index([5, 3, 1]) == [5, 3, 1]

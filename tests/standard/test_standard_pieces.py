@@ -14,7 +14,7 @@ from renderer.engine import inpaint_arrays
 from renderer.model import SkipNet
 from renderer.presets import PAPER, STANDARD
 from renderer.propagate import propagate
-from renderer.roi import MIN_MARGIN, plan_region
+from renderer.roi import MIN_MARGIN, plan_context, plan_region
 from renderer.selfsup import choose_fill, extra_holes, held_out_error, hole_sets
 
 
@@ -56,6 +56,34 @@ def test_crop_and_uncrop_round_trip_outside_the_box():
     outside = np.ones((100, 120), bool)
     outside[y0:y1, x0:x1] = False
     assert np.array_equal(out[:, outside], frames[:, outside])
+
+
+def test_context_widens_the_crop_for_the_non_learning_fills():
+    frames = smooth_video(3, 100, 120)
+    holes = box_holes(3, 100, 120, 40, 50, 10)
+    region = plan_region(holes, holes, replace(STANDARD, max_working_pixels=None))
+    y0, x0, y1, x1 = region.box
+    small = plan_context(region, frames)  # a small plate: the whole frame
+    assert small.box == (0, 0, 100, 120) and small.inner == region.box
+    capped = plan_context(region, frames, max_pixels=3 * (y1 - y0) * (x1 - x0))
+    cy0, cx0, cy1, cx1 = capped.box
+    assert cy0 <= y0 and cx0 <= x0 and cy1 >= y1 and cx1 >= x1 and (cy1 - cy0) * (cx1 - cx0) > (y1 - y0) * (x1 - x0)
+    assert (cy1 - cy0) * (cx1 - cx0) <= 3 * (y1 - y0) * (x1 - x0)
+    iy0, ix0, iy1, ix1 = capped.inner
+    assert np.array_equal(capped.frames[:, iy0:iy1, ix0:ix1], region.crop(frames))
+    seen = {}
+
+    def fill(f, h):  # records what a wrapped fill is given
+        seen["shape"], seen["holes"] = f.shape, h.sum()
+        return np.where(h[..., None], -1.0, f)
+
+    out = capped.wrap(fill)(region.crop(frames), region.crop_holes(holes))
+    assert seen["shape"] == capped.frames.shape and seen["holes"] == holes.sum()
+    assert out.shape == region.crop(frames).shape and np.all(out[region.crop_holes(holes)] == -1.0)
+    assert plan_context(plan_region(holes, holes, PAPER), frames) is None, "no crop, no context"
+    big = box_holes(2, 1080, 2048, 500, 900, 150)
+    assert plan_context(plan_region(big, big, STANDARD), np.zeros((2, 1080, 2048, 3), np.float32)) is None, \
+        "a crop trained below plate resolution keeps its fills at working size"
 
 
 def test_extra_holes_sit_next_to_the_real_hole_over_known_pixels():
@@ -122,3 +150,22 @@ def test_standard_keeps_known_pixels_and_explains_its_choice():
     assert np.array_equal(out.frames[~holes], frames[~holes])
     assert any(n.startswith("pre-fill check on held-out holes") for n in notes)
     assert any(n.startswith("held-out check") and "keeping" in n for n in notes)
+
+
+def test_held_out_pixels_are_never_a_training_target():
+    """The final check compares the network with the baselines on the held-out extra holes;
+    it is fair only if no loss ever saw those pixels."""
+    from renderer.prepare import prepare
+
+    frames = smooth_video(4, 48, 64)
+    holes = box_holes(4, 48, 64, 16, 20, 8)
+    held_out = box_holes(4, 48, 64, 16, 32, 8)
+    plain = prepare(frames, holes, STANDARD, None, torch.device("cpu"), 0)
+    kept_out = prepare(frames, holes, STANDARD, None, torch.device("cpu"), 0, held_out=held_out)
+    top, left, h, w = kept_out.box
+    known = kept_out.known[:, 0, top:top + h, left:left + w].numpy() > 0
+    assert not known[held_out].any() and not known[holes].any()
+    assert known[~(holes | held_out)].all()
+    assert plain.known.sum() - kept_out.known.sum() == (held_out & ~holes).sum()
+    with pytest.raises(Exception, match="held_out"):
+        prepare(frames, holes, STANDARD, None, torch.device("cpu"), 0, held_out=held_out[:2])
