@@ -351,12 +351,11 @@ class _Loop:
         return choice
 
     def fill(self, indices) -> torch.Tensor:
-        choice = self.choice
-        if choice == "blend":
+        if self.choice == "blend":
             return 0.5 * (infer(self.net, self.prep, self.preset, indices).cpu()
                           + self._baseline_fill(indices, self.prefill_name))
-        if choice != "network":
-            return self._baseline_fill(indices, choice)
+        if self.choice != "network":
+            return self._baseline_fill(indices, self.choice)
         if self.preset.per_frame:
             idx = list(range(self.prep.n_frames)) if indices is None else indices
             return self.best_fill[idx]

@@ -100,7 +100,7 @@ class Context:
     """A box wider than the training crop, for the non-learning fills (flow-guided
     propagation, Telea): DIS flow and the flow completion inside the hole need texture
     around it that a tight crop cuts off (on the development shots the crop alone cost
-    propagation 0.2-0.3 dB). ``frames`` (F, h, w, 3) is the plate in ``box``; ``inner``
+    propagation up to 0.3 dB). ``frames`` (F, h, w, 3) is the plate in ``box``; ``inner``
     is the training crop's place in it."""
 
     box: tuple[int, int, int, int]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import torch
 
+from .errors import ConfigError
 from .losses import consistency_loss, flow_loss, perceptual_loss, reconstruction_loss
 from .model import flow_channel
 from .prepare import Prepared, frame_index, network_input
@@ -64,7 +65,7 @@ def use_bf16(device: torch.device, precision: str = "auto") -> bool:
     """Whether to autocast to bf16: "auto" means on CUDA devices that have it (bf16 needs
     no loss scaling, unlike fp16)."""
     if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+        raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     if precision == "auto":
         return device.type == "cuda" and torch.cuda.is_bf16_supported()
     return precision == "bf16"

@@ -64,7 +64,7 @@ def test_precision_is_what_the_row_says():
     cpu = torch.device("cpu")
     assert not use_bf16(cpu) and not use_bf16(cpu, "fp32") and use_bf16(cpu, "bf16")
     assert not use_bf16(torch.device("cuda"), "fp32")
-    with pytest.raises(ValueError, match="precision must be one of"):
+    with pytest.raises(RendererError, match="precision must be one of"):
         use_bf16(cpu, "fp16")
     weights = {}
     for amp in ("fp32", "bf16"):
