@@ -129,7 +129,6 @@ def test_every_scheduled_batch_indexes_as_a_view():
     from the host; other index lists pass through unchanged."""
     from renderer.presets import get_preset
     from renderer.prepare import frame_index
-    from renderer.schedule import plan
 
     data = torch.arange(40.0).reshape(20, 2)
     for seg in plan(20, get_preset("paper"), 300, seed=3):
