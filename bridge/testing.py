@@ -11,6 +11,9 @@ them too.
 
 from __future__ import annotations
 
+import subprocess
+import threading
+import time
 import uuid
 from typing import Any, Callable
 
@@ -174,3 +177,27 @@ def run_conformance(endpoint: str, *, timeout: float = 5.0, curve: Any = None) -
             except (ConformanceFailure, BridgeError) as exc:
                 failures.append(f"{name}: {exc}")
     return failures
+
+
+READY_PREFIX = "serving on "  # what `renderer serve` prints on stdout once its socket is bound
+
+
+def wait_for_endpoint(proc: subprocess.Popen, timeout: float) -> str | None:
+    """The endpoint a server process announces on its stdout (text mode) with a line
+    ``serving on ENDPOINT``, or None if the process exits or ``timeout`` seconds pass
+    first. A daemon thread keeps reading stdout afterwards, so the server never blocks
+    on a full pipe."""
+    found: list[str] = []
+
+    def read() -> None:
+        for line in proc.stdout:
+            if line.startswith(READY_PREFIX) and not found:
+                found.append(line[len(READY_PREFIX):].strip())
+
+    threading.Thread(target=read, daemon=True).start()
+    deadline = time.monotonic() + timeout
+    while not found:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            return None
+        time.sleep(0.05)
+    return found[0]

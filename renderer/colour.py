@@ -42,9 +42,10 @@ def decode(y: np.ndarray) -> np.ndarray:
     return acescct_to_linear(y)
 
 
-def linear_to_srgb(x: np.ndarray) -> np.ndarray:
-    """Scene-linear -> display sRGB, clipped to [0, 1] first (for metrics and pictures)."""
-    x = np.clip(np.asarray(x, dtype=np.float32), 0.0, 1.0)
+def linear_to_srgb(x: np.ndarray, clip_highlights: bool = True) -> np.ndarray:
+    """Scene-linear -> display sRGB: the piecewise sRGB transfer after clipping to [0, 1]
+    (for metrics and pictures), or to [0, inf) when ``clip_highlights`` is False."""
+    x = np.clip(np.asarray(x, dtype=np.float32), 0.0, 1.0 if clip_highlights else None)
     return np.where(x <= 0.0031308, 12.92 * x, 1.055 * np.power(x, 1 / 2.4) - 0.055).astype(np.float32)
 
 

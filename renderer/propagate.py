@@ -25,7 +25,7 @@ def propagate(frames_linear: np.ndarray, holes: np.ndarray, near: int = NEAR) ->
     """(F, H, W, 3) scene-linear, bool (F, H, W) -> (F, H, W, 3) with the holes pre-filled.
 
     ``near``: how far (in frames) a hit from one direction alone is trusted."""
-    from .evaluate.baselines import _follow, completed_flow, telea_frame
+    from .evaluate.baselines import _follow, blend_hits, completed_flow, place_fill
 
     frames = np.maximum(np.asarray(frames_linear, dtype=np.float32), 0.0)
     if not holes.any():
@@ -40,17 +40,8 @@ def propagate(frames_linear: np.ndarray, holes: np.ndarray, near: int = NEAR) ->
         _, _, c_b, d_b = _follow(frames, holes, flow.backward, t, -1, n - 1)
         both = (d_f > 0) & (d_b > 0)
         agree = np.abs(encode(c_f) - encode(c_b)).max(axis=1) < AGREEMENT
-        w_f = np.where(d_f > 0, 1.0 / np.maximum(d_f, 1), 0.0)[:, None]
-        w_b = np.where(d_b > 0, 1.0 / np.maximum(d_b, 1), 0.0)[:, None]
-        blended = (c_f * w_f + c_b * w_b) / np.maximum(w_f + w_b, 1e-12)
         single_f = (d_f > 0) & (d_b == 0) & (d_f <= near)
         single_b = (d_b > 0) & (d_f == 0) & (d_b <= near)
         trusted = (both & agree) | single_f | single_b
-        frame = result[t]
-        frame[ys[trusted], xs[trusted]] = blended[trusted]
-        rest = np.zeros_like(holes[t])
-        rest[ys[~trusted], xs[~trusted]] = True
-        if rest.any():
-            frame = telea_frame(frame, rest)
-        result[t] = np.where(holes[t][..., None], frame, frames[t])
+        result[t] = place_fill(frames[t], holes[t], ys, xs, blend_hits(c_f, d_f, c_b, d_b), trusted)
     return result

@@ -74,8 +74,9 @@ def display_like(linear: np.ndarray) -> np.ndarray:
     judged in. The training space, ACEScct, is logarithmic and weighs errors in dark areas
     far above what a viewer sees; judged there, on a night shot (city/blob) the network
     looked 8 % better than propagation on held-out holes and was 1.1 dB worse in the hole."""
-    x = np.maximum(np.asarray(linear, dtype=np.float32), 0.0)
-    return np.where(x <= 0.0031308, 12.92 * x, 1.055 * np.power(x, 1 / 2.4) - 0.055)
+    from .colour import linear_to_srgb
+
+    return linear_to_srgb(linear, clip_highlights=False)
 
 
 def held_out_error(frames_linear: np.ndarray, real: np.ndarray, union: np.ndarray, filled: np.ndarray) -> float:

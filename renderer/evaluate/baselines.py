@@ -203,19 +203,29 @@ def flow_propagation(frames: np.ndarray, holes: np.ndarray, *, max_distance: int
             continue
         ys, xs, c_f, d_f = _follow(frames, holes, flow.forward, t, +1, max_distance)
         _, _, c_b, d_b = _follow(frames, holes, flow.backward, t, -1, max_distance)
-        w_f = np.where(d_f > 0, 1.0 / np.maximum(d_f, 1), 0.0).astype(np.float32)
-        w_b = np.where(d_b > 0, 1.0 / np.maximum(d_b, 1), 0.0).astype(np.float32)
-        total = w_f + w_b
-        found = total > 0
-        blended = (c_f * w_f[:, None] + c_b * w_b[:, None]) / np.maximum(total, 1e-12)[:, None]
-        frame = result[t]
-        frame[ys[found], xs[found]] = blended[found]
-        remaining = np.zeros_like(holes[t])
-        remaining[ys[~found], xs[~found]] = True
-        if remaining.any():
-            frame = telea_frame(frame, remaining)
-        result[t] = np.where(holes[t][..., None], frame, frames[t])
+        result[t] = place_fill(frames[t], holes[t], ys, xs, blend_hits(c_f, d_f, c_b, d_b), (d_f > 0) | (d_b > 0))
     return result
+
+
+def blend_hits(c_f: np.ndarray, d_f: np.ndarray, c_b: np.ndarray, d_b: np.ndarray) -> np.ndarray:
+    """Forward and backward landings: colours (N, 3), distances (N,) with 0 = none ->
+    (N, 3) float32, the two weighted by 1 / distance (zeros where neither landed)."""
+    w_f = np.where(d_f > 0, 1.0 / np.maximum(d_f, 1), 0.0).astype(np.float32)
+    w_b = np.where(d_b > 0, 1.0 / np.maximum(d_b, 1), 0.0).astype(np.float32)
+    return (c_f * w_f[:, None] + c_b * w_b[:, None]) / np.maximum(w_f + w_b, 1e-12)[:, None]
+
+
+def place_fill(frame: np.ndarray, hole: np.ndarray, ys: np.ndarray, xs: np.ndarray, colours: np.ndarray,
+               use: np.ndarray) -> np.ndarray:
+    """(H, W, 3) frame with ``colours[use]`` at hole pixels (ys, xs)[use], Telea for the
+    hole's other pixels, and every pixel outside ``hole`` the frame's own."""
+    out = np.array(frame, dtype=np.float32, copy=True)
+    out[ys[use], xs[use]] = colours[use]
+    rest = np.zeros_like(hole)
+    rest[ys[~use], xs[~use]] = True
+    if rest.any():
+        out = telea_frame(out, rest)
+    return np.where(hole[..., None], out, frame)
 
 
 BASELINES = {

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
+
+from bridge.testing import wait_for_endpoint
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -33,21 +33,11 @@ class Server:
         self.endpoint = self._wait_ready(timeout=120)
 
     def _wait_ready(self, timeout: float) -> str:
-        found: list[str] = []
-
-        def read():
-            for line in self.proc.stdout:
-                if line.startswith("serving on ") and not found:
-                    found.append(line.split("serving on ", 1)[1].strip())
-
-        threading.Thread(target=read, daemon=True).start()
-        deadline = time.monotonic() + timeout
-        while not found:
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"renderer serve did not start; its log:\n{self.log.read_text()[-3000:]}")
-            time.sleep(0.05)
-        return found[0]
+        endpoint = wait_for_endpoint(self.proc, timeout)
+        if endpoint is None:
+            self.stop()
+            raise RuntimeError(f"renderer serve did not start; its log:\n{self.log.read_text()[-3000:]}")
+        return endpoint
 
     def stop(self) -> None:
         if self.proc.poll() is None:

@@ -17,6 +17,7 @@ import numpy as np
 
 from bridge.imageio import Image, read_exr, write_exr
 from bridge.sequence import frame_path
+from bridge.testing import wait_for_endpoint
 from renderer.callbacks import Progress
 from renderer.errors import Cancelled, InputError
 
@@ -139,21 +140,11 @@ class ServeProcess:
         self.endpoint = self._wait_ready(60)
 
     def _wait_ready(self, timeout: float) -> str:
-        found: list[str] = []
-
-        def read():
-            for line in self.proc.stdout:
-                if line.startswith("serving on ") and not found:
-                    found.append(line.split("serving on ", 1)[1].strip())
-
-        threading.Thread(target=read, daemon=True).start()
-        deadline = time.monotonic() + timeout
-        while not found:
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.kill()
-                raise RuntimeError(f"renderer serve did not start:\n{self.log.read_text()[-3000:]}")
-            time.sleep(0.05)
-        return found[0]
+        endpoint = wait_for_endpoint(self.proc, timeout)
+        if endpoint is None:
+            self.kill()
+            raise RuntimeError(f"renderer serve did not start:\n{self.log.read_text()[-3000:]}")
+        return endpoint
 
     def kill(self) -> None:
         """kill -9: no clean-up at all."""
