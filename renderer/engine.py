@@ -342,10 +342,12 @@ class _Loop:
         learned = {name: held_out_error(self.work_frames, real, held_out.holes, fill)
                    for name, fill in self._learned_held_out_fills().items()}
         errors = dict(self.baseline_errors, **learned)
-        baseline = min(self.baseline_errors, key=self.baseline_errors.get)
+        best_baseline = min(self.baseline_errors.values())
         best = min(learned, key=learned.get)
-        # keep a learned fill only where it measurably beats every baseline on pixels we know
-        choice = best if errors[best] <= errors[baseline] * (1.0 - SELECT_MARGIN) else baseline
+        # keep a learned fill only where it measurably beats every baseline on pixels we know;
+        # otherwise the pre-fill, chosen with its own margin (see selfsup.PREFILL_MARGIN)
+        fallback = self.prefill_name or min(self.baseline_errors, key=self.baseline_errors.get)
+        choice = best if errors[best] <= best_baseline * (1.0 - SELECT_MARGIN) else fallback
         self.cb.note("held-out check (MSE on known pixels under extra holes): "
                      + ", ".join(f"{k} {v:.5f}" for k, v in errors.items()) + f"; keeping {choice}")
         return choice

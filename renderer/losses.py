@@ -25,6 +25,14 @@ def reconstruction_loss(output: torch.Tensor, target: torch.Tensor, known: torch
     return F.mse_loss(output * known, target * known)
 
 
+def masked_mean_loss(output: torch.Tensor, target: torch.Tensor, region: torch.Tensor) -> torch.Tensor:
+    """Mean squared error over the pixels of ``region`` only (zero if it is empty).
+    output/target (B, 3, H, W); region (B, 1, H, W) in {0, 1}. Unlike ``reconstruction_loss``
+    it does not shrink with the region's share of the frame."""
+    _same(output, target, "masked_mean_loss")
+    return ((output - target) * region).pow(2).sum() / (region.sum() * output.shape[1]).clamp_min(1.0)
+
+
 def flow_loss(pred: torch.Tensor, reference: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     """L_f = MSE(F_hat * w, F_ref_normalised * w). pred/reference (B, 2, H, W) in units of the
     per-stride max flow; weight (B, 1, H, W) = both endpoints known and forward-backward valid."""

@@ -40,6 +40,10 @@ class Preset:
     # extra self-supervised holes from other frames' mattes (Ouyang et al. 2021):
     # how many training configurations of them (0 = none)
     extra_hole_configs: int = 0
+    # weight of the reconstruction error averaged over those extra holes alone (in the plain
+    # mean over the frame they are a few per cent of the pixels, and the correction they
+    # teach is drowned by the identity the known pixels teach)
+    w_extra_hole: float = 0.0
     # pre-fill every hole from flow-guided propagation; the net learns a correction (residual)
     propagation_prior: bool = False
     residual: bool = False
@@ -103,6 +107,7 @@ STANDARD = replace(
     channels=(16, 32, 64, 128, 128),
     input_mode="masked",
     extra_hole_configs=3,
+    w_extra_hole=5.0,
     propagation_prior=True,
     residual=True,
     select_on_validation=True,

@@ -150,11 +150,11 @@ def detail_layer(frames: np.ndarray, holes: np.ndarray, region: Region, preset: 
     through the working size loses. None when training runs at full resolution."""
     if not region.scaled or not preset.propagation_prior:
         return None
-    from .propagate import propagate
+    from .propagate import guarded_propagation
 
     y0, x0, y1, x1 = region.box
     crop, crop_holes = frames[:, y0:y1, x0:x1], holes[:, y0:y1, x0:x1]
-    full = propagate(crop, crop_holes)
+    full = guarded_propagation(crop, crop_holes)
     (h, w), (ch, cw) = region.working_size, region.crop_size
     low = np.stack([cv2.resize(cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA), (cw, ch),
                                interpolation=cv2.INTER_CUBIC) for f in full])

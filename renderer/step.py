@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 from .errors import ConfigError
-from .losses import consistency_loss, flow_loss, perceptual_loss, reconstruction_loss
+from .losses import consistency_loss, flow_loss, masked_mean_loss, perceptual_loss, reconstruction_loss
 from .model import flow_channel
 from .prepare import Prepared, frame_index, network_input
 from .presets import Preset
@@ -36,6 +36,11 @@ def train_step(model, optimizer, prep: Prepared, seg: Segment, preset: Preset, *
     target, known = prep.target[sel], prep.known[sel]
     total = preset.w_recon * reconstruction_loss(rgb, target, known)
     parts = {"recon": total.detach()}
+    if preset.w_extra_hole > 0 and config > 0:
+        # the known pixels this configuration blanked and pre-filled: where the correction is learnt
+        l_e = masked_mean_loss(rgb, target, prep.cfg_hole[config][sel] * known)
+        total = total + preset.w_extra_hole * l_e
+        parts["extra_hole"] = l_e.detach()
     if preset.use_flow and flow is not None and len(idx) > 1 and (seg.stride, seg.direction) in prep.flow_target:
         key = (seg.stride, seg.direction)
         n = len(idx)

@@ -143,14 +143,17 @@ def _bilinear(image: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     return out.reshape(xs.shape[0], -1) if image.ndim == 3 else out.reshape(-1)
 
 
-def _follow(frames, holes, flows, start, step, max_distance):
-    """Chain ``flows`` (forward: step=+1, backward: step=-1) from the hole pixels of frame
-    ``start``. Returns (ys, xs, colours (N, 3), distance (N,) with 0 = not found)."""
+def _follow(frames, holes, flows, start, step, max_distance, snap=0.0, starts=None):
+    """Chain ``flows`` (forward: step=+1, backward: step=-1) from the pixels of bool (H, W)
+    ``starts`` (default: the hole) of frame ``start``. A landing less than ``snap`` px from
+    where the chain started samples that very pixel (see ``flow_propagation``). Returns
+    (ys, xs, colours (N, 3), distance (N,) with 0 = not found, still (N,) True = snapped)."""
     n, h, w = holes.shape
-    ys, xs = np.nonzero(holes[start])
+    ys, xs = np.nonzero(holes[start] if starts is None else starts)
     px, py = xs.astype(np.float32), ys.astype(np.float32)
     colours = np.zeros((ys.size, 3), np.float32)
     distance = np.zeros(ys.size, np.int32)
+    still_at = np.zeros(ys.size, bool)
     alive = np.ones(ys.size, bool)
     t = start
     for d in range(1, max_distance + 1):
@@ -174,15 +177,21 @@ def _follow(frames, holes, flows, start, step, max_distance):
         known = ~(hole_n[y0, x0] | hole_n[y0, x1] | hole_n[y1, x0] | hole_n[y1, x1])
         hit = idx[known]
         if hit.size:
-            colours[hit] = _bilinear(frames[nxt], px[hit], py[hit])
+            qx, qy = px[hit], py[hit]
+            if snap > 0:
+                still = np.hypot(qx - xs[hit], qy - ys[hit]) < snap
+                still_at[hit] = still
+                qx = np.where(still, xs[hit], qx).astype(np.float32)
+                qy = np.where(still, ys[hit], qy).astype(np.float32)
+            colours[hit] = _bilinear(frames[nxt], qx, qy)
             distance[hit] = d
             alive[hit] = False
         t = nxt
-    return ys, xs, colours, distance
+    return ys, xs, colours, distance, still_at
 
 
 def flow_propagation(frames: np.ndarray, holes: np.ndarray, *, max_distance: int | None = None,
-                     flow: CompletedFlow | None = None) -> np.ndarray:
+                     flow: CompletedFlow | None = None, snap: float = 0.0) -> np.ndarray:
     """Flow-guided temporal propagation with Telea fallback (see the module docstring).
 
     For each hole pixel of frame t the completed flow is chained forward and backward
@@ -190,6 +199,8 @@ def flow_propagation(frames: np.ndarray, holes: np.ndarray, *, max_distance: int
     the frame, and succeeds at the first frame where it lands on known pixels; the colour is
     sampled there bilinearly. Forward and backward hits are blended with weights 1/distance.
     Pixels no chain reaches are filled by Telea from the frame with the propagated pixels.
+    ``snap`` > 0 (px): a chain that ends less than that far from its start copies the pixel
+    itself instead of a bilinear sample (the baseline keeps 0; see ``renderer.propagate``).
     """
     _check(frames, holes)
     frames = np.asarray(frames, dtype=np.float32)
@@ -201,8 +212,8 @@ def flow_propagation(frames: np.ndarray, holes: np.ndarray, *, max_distance: int
     for t in range(n):
         if not holes[t].any():
             continue
-        ys, xs, c_f, d_f = _follow(frames, holes, flow.forward, t, +1, max_distance)
-        _, _, c_b, d_b = _follow(frames, holes, flow.backward, t, -1, max_distance)
+        ys, xs, c_f, d_f, _ = _follow(frames, holes, flow.forward, t, +1, max_distance, snap)
+        _, _, c_b, d_b, _ = _follow(frames, holes, flow.backward, t, -1, max_distance, snap)
         result[t] = place_fill(frames[t], holes[t], ys, xs, blend_hits(c_f, d_f, c_b, d_b), (d_f > 0) | (d_b > 0))
     return result
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import cv2
 import numpy as np
 import pytest
 import torch
@@ -13,23 +12,10 @@ import torch
 from renderer.engine import inpaint_arrays
 from renderer.model import SkipNet
 from renderer.presets import PAPER, STANDARD
-from renderer.propagate import propagate
+from renderer.propagate import guarded_propagation
 from renderer.roi import MIN_MARGIN, plan_context, plan_region
 from renderer.selfsup import choose_fill, extra_holes, held_out_error, hole_sets
-
-
-def smooth_video(n=6, h=48, w=64, speed=2, seed=0):
-    rng = np.random.default_rng(seed)
-    small = rng.random((h // 4 + 2, (w + n * speed) // 4 + 2, 3)).astype(np.float32)
-    big = cv2.resize(small, (small.shape[1] * 4, small.shape[0] * 4), interpolation=cv2.INTER_CUBIC)
-    return np.stack([big[:h, speed * k:speed * k + w] for k in range(n)]).clip(0, None).astype(np.float32)
-
-
-def box_holes(n, h, w, y, x, size, move=1):
-    holes = np.zeros((n, h, w), bool)
-    for k in range(n):
-        holes[k, y:y + size, x + move * k:x + move * k + size] = True
-    return holes
+from standard_kit import box_holes, smooth_video
 
 
 def test_region_holds_the_hole_plus_margin_and_caps_the_working_size():
@@ -125,7 +111,7 @@ def test_choose_fill_keeps_the_fill_that_is_right_on_held_out_pixels():
 def test_guarded_propagation_recovers_a_revealed_background_and_keeps_known_pixels():
     frames = smooth_video(8, 48, 64, speed=0)  # a still background
     holes = box_holes(8, 48, 64, 18, 10, 10, move=4)  # a moving object reveals it
-    filled = propagate(frames, holes)
+    filled = guarded_propagation(frames, holes)
     assert np.array_equal(filled[~holes], frames[~holes])
     err = np.abs(filled[holes] - frames[holes]).mean()
     assert err < 0.02, err
@@ -169,3 +155,18 @@ def test_held_out_pixels_are_never_a_training_target():
     assert plain.known.sum() - kept_out.known.sum() == (held_out & ~holes).sum()
     with pytest.raises(Exception, match="held_out"):
         prepare(frames, holes, STANDARD, None, torch.device("cpu"), 0, held_out=held_out[:2])
+
+
+def test_choose_fill_keeps_the_default_unless_a_rival_wins_by_the_margin():
+    frames = smooth_video(3, 32, 32)
+    real = box_holes(3, 32, 32, 4, 4, 6, move=0)
+    union = real | box_holes(3, 32, 32, 20, 20, 6, move=0)
+
+    def off_by(delta):
+        return lambda f, h: np.where(h[..., None], f + delta, f)
+
+    close = {"default": off_by(0.10), "rival": off_by(0.097)}  # the rival leads by 6 % in MSE
+    assert choose_fill(frames, real, union, close, margin=0.10)[0] == "default"
+    assert choose_fill(frames, real, union, close, margin=0.0)[0] == "rival"
+    clear = {"default": off_by(0.10), "rival": off_by(0.05)}
+    assert choose_fill(frames, real, union, clear, margin=0.10)[0] == "rival"

@@ -1,0 +1,20 @@
+"""Small synthetic shots shared by the standard preset's tests."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def smooth_video(n=6, h=48, w=64, speed=2, seed=0):
+    rng = np.random.default_rng(seed)
+    small = rng.random((h // 4 + 2, (w + n * speed) // 4 + 2, 3)).astype(np.float32)
+    big = cv2.resize(small, (small.shape[1] * 4, small.shape[0] * 4), interpolation=cv2.INTER_CUBIC)
+    return np.stack([big[:h, speed * k:speed * k + w] for k in range(n)]).clip(0, None).astype(np.float32)
+
+
+def box_holes(n, h, w, y, x, size, move=1):
+    holes = np.zeros((n, h, w), bool)
+    for k in range(n):
+        holes[k, y:y + size, x + move * k:x + move * k + size] = True
+    return holes

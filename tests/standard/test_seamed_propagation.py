@@ -1,0 +1,108 @@
+"""The standard preset's pre-fill: propagation with still chains snapped and seams
+matched (``renderer.propagate.seamed_propagation``), and the loss that teaches the
+residual network on the extra holes (``losses.masked_mean_loss``)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from renderer.errors import ShapeError
+from renderer.evaluate.baselines import flow_propagation
+from renderer.losses import masked_mean_loss
+from renderer.propagate import seam_offset, seamed_propagation
+
+from standard_kit import box_holes, smooth_video
+
+
+def fine_texture(n, h, w, speed, seed=0):
+    """Pixel-scale texture (what a bilinear sample blurs), panning by ``speed`` px a frame."""
+    rng = np.random.default_rng(seed)
+    wide = (0.2 + 0.6 * rng.random((h, w + n * speed + 1, 3))).astype(np.float32)
+    return np.stack([wide[:, speed * k:speed * k + w] for k in range(n)])
+
+
+def test_a_still_background_is_copied_exactly_not_resampled():
+    frames = fine_texture(8, 48, 64, speed=0)
+    holes = box_holes(8, 48, 64, 18, 10, 10, move=4)
+    seamed = seamed_propagation(frames, holes)
+    plain = flow_propagation(frames, holes)
+    assert np.array_equal(seamed[~holes], frames[~holes])
+    seamed_err = np.abs(seamed[holes] - frames[holes]).mean()
+    assert seamed_err < 1e-6, seamed_err
+    assert np.abs(plain[holes] - frames[holes]).mean() > 10 * max(seamed_err, 1e-7)
+
+
+def test_an_exposure_change_between_frames_leaves_no_seam():
+    still = smooth_video(8, 48, 64, speed=2)
+    gain = np.linspace(1.0, 1.6, 8, dtype=np.float32)[:, None, None, None]
+    frames = still * gain  # the light comes up through the shot
+    holes = box_holes(8, 48, 64, 18, 10, 10, move=3)
+    seamed = seamed_propagation(frames, holes)
+    plain = flow_propagation(frames, holes)
+    assert np.array_equal(seamed[~holes], frames[~holes])
+    seamed_err = np.abs(seamed[holes] - frames[holes]).mean()
+    plain_err = np.abs(plain[holes] - frames[holes]).mean()
+    assert seamed_err < 0.5 * plain_err, (seamed_err, plain_err)
+
+
+def test_seam_offset_spreads_the_ring_difference_into_the_hole():
+    h, w = 32, 40
+    hole = np.zeros((h, w), bool)
+    hole[10:20, 12:24] = True
+    ring = np.zeros_like(hole)
+    ring[8:22, 10:26] = True
+    ring &= ~hole
+    frame = np.full((h, w, 3), 0.5, np.float32)
+    offset = seam_offset(frame, ring, frame - 0.1, hole)
+    assert np.allclose(offset[hole], 0.1, atol=1e-4)
+    assert np.array_equal(seam_offset(frame, np.zeros_like(ring), frame, hole), np.zeros_like(frame))
+    with pytest.raises(ShapeError):
+        seam_offset(frame, ring[:-1], frame, hole)
+
+
+def test_seamed_propagation_rejects_mismatched_holes():
+    frames = smooth_video(4, 32, 32)
+    with pytest.raises(ShapeError):
+        seamed_propagation(frames, np.zeros((3, 32, 32), bool))
+
+
+def test_masked_mean_loss_averages_over_the_region_alone():
+    out = torch.zeros(1, 3, 8, 8)
+    target = torch.zeros(1, 3, 8, 8)
+    target[..., :2, :2] = 1.0
+    small = torch.zeros(1, 1, 8, 8)
+    small[..., :2, :2] = 1.0
+    assert float(masked_mean_loss(out, target, small)) == pytest.approx(1.0)
+    # the plain mean over the frame shrinks with the region's share; this one does not
+    assert float(((out - target) * small).pow(2).mean()) == pytest.approx(4 / 64)
+    assert float(masked_mean_loss(out, target, torch.zeros_like(small))) == 0.0
+
+
+def test_extra_hole_loss_is_trained_only_on_configurations_with_extra_holes():
+    from renderer.engine import inpaint_arrays
+    from renderer.presets import STANDARD
+
+    frames = smooth_video(6, 48, 64, speed=1)
+    holes = box_holes(6, 48, 64, 16, 20, 8, move=2)
+    seen = []
+    import renderer.engine as engine
+
+    real_step = engine.train_step
+
+    def spy(*args, **kwargs):
+        parts = real_step(*args, **kwargs)
+        seen.append((kwargs.get("config", 0), "extra_hole" in parts))
+        return parts
+
+    engine.train_step = spy
+    try:
+        inpaint_arrays(frames, holes, preset=STANDARD, steps=4)
+        inpaint_arrays(frames, holes, preset=replace(STANDARD, w_extra_hole=0.0), steps=2)
+    finally:
+        engine.train_step = real_step
+    assert seen[:4] and all(config > 0 and has for config, has in seen[:4])
+    assert not any(has for _, has in seen[4:])
