@@ -83,7 +83,7 @@ def seamed_propagation(frames_linear: np.ndarray, holes: np.ndarray, guarded: bo
     module docstring); Telea where no chain lands; known pixels are the input's.
 
     ``guarded``: keep a propagated colour only where the forward and backward chains
-    agree, or where one direction alone lands within ``near`` frames (see ``propagate``)."""
+    agree, or where one direction alone lands within ``near`` frames (see the module docstring)."""
     from .evaluate.baselines import _follow, blend_hits, completed_flow, place_fill
 
     frames = np.maximum(np.asarray(frames_linear, dtype=np.float32), 0.0)

@@ -82,15 +82,13 @@ def test_masked_mean_loss_averages_over_the_region_alone():
     assert float(masked_mean_loss(out, target, torch.zeros_like(small))) == 0.0
 
 
-def test_extra_hole_loss_is_trained_only_on_configurations_with_extra_holes():
-    from renderer.engine import inpaint_arrays
+def test_extra_hole_loss_is_trained_only_on_configurations_with_extra_holes(monkeypatch):
+    import renderer.engine as engine
     from renderer.presets import STANDARD
 
     frames = smooth_video(6, 48, 64, speed=1)
     holes = box_holes(6, 48, 64, 16, 20, 8, move=2)
     seen = []
-    import renderer.engine as engine
-
     real_step = engine.train_step
 
     def spy(*args, **kwargs):
@@ -98,11 +96,9 @@ def test_extra_hole_loss_is_trained_only_on_configurations_with_extra_holes():
         seen.append((kwargs.get("config", 0), "extra_hole" in parts))
         return parts
 
-    engine.train_step = spy
-    try:
-        inpaint_arrays(frames, holes, preset=STANDARD, steps=4)
-        inpaint_arrays(frames, holes, preset=replace(STANDARD, w_extra_hole=0.0), steps=2)
-    finally:
-        engine.train_step = real_step
-    assert seen[:4] and all(config > 0 and has for config, has in seen[:4])
+    monkeypatch.setattr(engine, "train_step", spy)
+    engine.inpaint_arrays(frames, holes, preset=STANDARD, steps=4)
+    engine.inpaint_arrays(frames, holes, preset=replace(STANDARD, w_extra_hole=0.0), steps=2)
+    assert len(seen) == 6
+    assert all(config > 0 and has for config, has in seen[:4])
     assert not any(has for _, has in seen[4:])
