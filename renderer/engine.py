@@ -346,8 +346,7 @@ class _Loop:
         best = min(learned, key=learned.get)
         # keep a learned fill only where it measurably beats every baseline on pixels we know;
         # otherwise the pre-fill, chosen with its own margin (see selfsup.PREFILL_MARGIN)
-        fallback = self.prefill_name or min(self.baseline_errors, key=self.baseline_errors.get)
-        choice = best if errors[best] <= best_baseline * (1.0 - SELECT_MARGIN) else fallback
+        choice = best if errors[best] <= best_baseline * (1.0 - SELECT_MARGIN) else self.prefill_name
         self.cb.note("held-out check (MSE on known pixels under extra holes): "
                      + ", ".join(f"{k} {v:.5f}" for k, v in errors.items()) + f"; keeping {choice}")
         return choice

@@ -113,7 +113,7 @@ def seamed_propagation(frames_linear: np.ndarray, holes: np.ndarray, guarded: bo
         propagated = np.zeros_like(frames[t])
         propagated[ys, xs] = colours
         offset = seam_offset(encode(frames[t]), ring, encode(propagated), holes[t])[ys, xs]
-        moving = landed & ~((d_f > 0) & s_f) & ~((d_b > 0) & s_b)
+        moving = landed & ~s_f & ~s_b  # a snapped landing is still
         corrected = np.where(moving[:, None], decode(encode(colours) + offset), colours)
         result[t] = place_fill(frames[t], holes[t], ys[in_hole], xs[in_hole], corrected[in_hole], landed[in_hole])
     return result

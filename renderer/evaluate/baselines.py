@@ -146,7 +146,7 @@ def _bilinear(image: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
 def _follow(frames, holes, flows, start, step, max_distance, snap=0.0, starts=None):
     """Chain ``flows`` (forward: step=+1, backward: step=-1) from the pixels of bool (H, W)
     ``starts`` (default: the hole) of frame ``start``. A landing less than ``snap`` px from
-    where the chain started samples that very pixel (see ``flow_propagation``). Returns
+    where the chain started samples that very pixel (see ``renderer.propagate``). Returns
     (ys, xs, colours (N, 3), distance (N,) with 0 = not found, still (N,) True = snapped)."""
     n, h, w = holes.shape
     ys, xs = np.nonzero(holes[start] if starts is None else starts)
@@ -191,7 +191,7 @@ def _follow(frames, holes, flows, start, step, max_distance, snap=0.0, starts=No
 
 
 def flow_propagation(frames: np.ndarray, holes: np.ndarray, *, max_distance: int | None = None,
-                     flow: CompletedFlow | None = None, snap: float = 0.0) -> np.ndarray:
+                     flow: CompletedFlow | None = None) -> np.ndarray:
     """Flow-guided temporal propagation with Telea fallback (see the module docstring).
 
     For each hole pixel of frame t the completed flow is chained forward and backward
@@ -199,8 +199,6 @@ def flow_propagation(frames: np.ndarray, holes: np.ndarray, *, max_distance: int
     the frame, and succeeds at the first frame where it lands on known pixels; the colour is
     sampled there bilinearly. Forward and backward hits are blended with weights 1/distance.
     Pixels no chain reaches are filled by Telea from the frame with the propagated pixels.
-    ``snap`` > 0 (px): a chain that ends less than that far from its start copies the pixel
-    itself instead of a bilinear sample (the baseline keeps 0; see ``renderer.propagate``).
     """
     _check(frames, holes)
     frames = np.asarray(frames, dtype=np.float32)
@@ -212,8 +210,8 @@ def flow_propagation(frames: np.ndarray, holes: np.ndarray, *, max_distance: int
     for t in range(n):
         if not holes[t].any():
             continue
-        ys, xs, c_f, d_f, _ = _follow(frames, holes, flow.forward, t, +1, max_distance, snap)
-        _, _, c_b, d_b, _ = _follow(frames, holes, flow.backward, t, -1, max_distance, snap)
+        ys, xs, c_f, d_f, _ = _follow(frames, holes, flow.forward, t, +1, max_distance)
+        _, _, c_b, d_b, _ = _follow(frames, holes, flow.backward, t, -1, max_distance)
         result[t] = place_fill(frames[t], holes[t], ys, xs, blend_hits(c_f, d_f, c_b, d_b), (d_f > 0) | (d_b > 0))
     return result
 
