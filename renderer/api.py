@@ -48,14 +48,15 @@ def render(shot: ShotConfig, *, preset: str | None = None, steps: int | None = N
 
 def inpaint(frames, holes, *, preset: str = "standard", steps: int | None = None, device: str = "cpu",
             seed: int = 0, callbacks: Callbacks | None = None, work_dir=None, fresh: bool = True,
-            perceptual_weights: str | None = None):
+            perceptual_weights: str | None = None, cuda_graphs: bool = True):
     """Fill ``holes`` (bool (F,H,W), True = fill) in ``frames`` (scene-linear float32
-    (F,H,W,3)). Known pixels come back unchanged. Returns an ``InpaintResult``."""
+    (F,H,W,3)). Known pixels come back unchanged. Returns an ``InpaintResult``.
+    ``cuda_graphs``: on a GPU, replay the training step from CUDA graphs (see ``renderer.graphs``)."""
     from .engine import inpaint_arrays
 
     return inpaint_arrays(frames, holes, preset=get_preset(preset), steps=steps, device=device, seed=seed,
                           callbacks=callbacks, work_dir=work_dir, fresh=fresh,
-                          perceptual_weights=perceptual_weights)
+                          perceptual_weights=perceptual_weights, cuda_graphs=cuda_graphs)
 
 
 def __getattr__(name):  # result types live with the code that makes them

@@ -22,6 +22,7 @@ from .colour import decode
 from . import distributed
 from .errors import Cancelled, CheckpointError, ConfigError, DeviceError, ShapeError
 from .flow import cached_reference_flow, fingerprint_arrays
+from .graphs import GraphedSteps, capturable_adam, conform_optimizer, graphable
 from .masks import composite
 from .model import SkipNet
 from .prepare import input_channels, prepare
@@ -76,7 +77,8 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
                    work_dir: str | os.PathLike | None = None, fresh: bool = True,
                    perceptual_weights: str | None = None, alpha: np.ndarray | None = None,
                    frame_numbers: list[int] | None = None, mode: str = "both",
-                   indices: list[int] | None = None, checkpoint_minutes: float = 3.0) -> InpaintResult:
+                   indices: list[int] | None = None, checkpoint_minutes: float = 3.0,
+                   cuda_graphs: bool = True) -> InpaintResult:
     """Train on (frames, holes) and return the composited frames.
 
     frames float32 (F, H, W, 3) scene-linear; holes bool (F, H, W), True = fill;
@@ -85,6 +87,8 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
     mode "both" trains (or resumes) then infers; "train" stops after training;
     "infer" needs a finished checkpoint and retrains nothing. ``indices`` limits
     the frames returned (the result then holds only those, in that order).
+    ``cuda_graphs``: on a CUDA device, replay each kind of training step from a CUDA graph
+    (``graphs``); False trains eagerly, the same maths with ~900 launches per step.
     """
     cb = callbacks or Callbacks()
     frames = np.asarray(frames, dtype=np.float32)
@@ -124,7 +128,7 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
     state = None if (fresh or ckpt_path is None) else checkpoint.load(ckpt_path, shot_fingerprint=shot_fp,
                                                                       settings=settings)
     loop = _Loop(prep, preset, total, seed, dev, cb, vgg, ckpt_path, shot_fp, settings, region, frames, alpha,
-                 numbers, checkpoint_minutes)
+                 numbers, checkpoint_minutes, cuda_graphs)
     loop.configs, loop.work_frames = configs, work_frames
     loop.baseline_errors, loop.prefill_name, loop.context = baseline_errors, prefill_name, context
     loop.detail = detail_layer(frames, holes, region, preset)
@@ -148,7 +152,7 @@ class _Loop:
     """State of one run. ``run`` trains to the end and returns the encoded fill."""
 
     def __init__(self, prep, preset, total, seed, dev, cb, vgg, ckpt_path, shot_fp, settings, region, frames,
-                 alpha, numbers, checkpoint_minutes):
+                 alpha, numbers, checkpoint_minutes, cuda_graphs=True):
         self.checkpoint_minutes = checkpoint_minutes
         self.prep, self.preset, self.total, self.seed, self.dev = prep, preset, total, seed, dev
         self.cb, self.vgg, self.ckpt_path = cb, vgg, ckpt_path
@@ -170,6 +174,7 @@ class _Loop:
         if self.distributed and preset.per_frame:
             raise ConfigError(f"preset {preset.name} trains one network per frame and cannot run data-parallel; "
                               f"run it without torchrun")
+        self.graphed = cuda_graphs and graphable(dev, preset, self.distributed)
         self.segments = self._segments()
         self.starts = step_lookup(self.segments)
         self.model, self.optimizer = self._fresh_model(0)
@@ -196,6 +201,8 @@ class _Loop:
             net = net.to(memory_format=torch.channels_last)
         self.net = net  # the bare module: checkpoints and inference use it, DDP or not
         model = distributed.wrap(net, self.dev) if getattr(self, "distributed", False) else net
+        if self.graphed:
+            return model, capturable_adam(net.parameters(), self.preset.lr, self.dev)
         return model, torch.optim.Adam(net.parameters(), lr=self.preset.lr)
 
     # -- checkpoints -------------------------------------------------------------------------
@@ -212,6 +219,7 @@ class _Loop:
                 self.model, self.optimizer = self._fresh_model(self.segments[seg_idx].frames[0])
         self.net.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
+        conform_optimizer(self.optimizer, capturable=self.graphed)  # it may come from the other kind of run
         torch.set_rng_state(state["torch_rng"])
         self.rng.bit_generator.state = json.loads(state["np_rng"])
         if "best_state" in state:
@@ -249,13 +257,18 @@ class _Loop:
         first_step = self.step
         tick = time.monotonic()
         self.model.train()
+        graphed = GraphedSteps(self.model, self.optimizer, preset, vgg=self.vgg, log=cb.note) if self.graphed else None
         while self.step < self.total and seg_idx < len(self.segments):
             seg = self.segments[seg_idx]
             if preset.per_frame and self.step == self.starts[seg_idx] and self.step > 0:
                 self.model, self.optimizer = self._fresh_model(seg.frames[0])
             config = int(self.rng.choice(self.train_configs)) if self.train_configs else 0
-            parts = train_step(self.model, self.optimizer, self.prep, seg, preset, vgg=self.vgg, config=config,
-                               lr=_lr_at(preset, self.step, self.total))
+            lr = _lr_at(preset, self.step, self.total)
+            if graphed is not None:
+                parts = graphed(self.prep, seg, config, lr)
+            else:
+                parts = train_step(self.model, self.optimizer, self.prep, seg, preset, vgg=self.vgg, config=config,
+                                   lr=lr)
             self._last_parts = parts
             if preset.per_frame:
                 self._keep_best(seg.frames[0], float(parts["recon"]))
@@ -278,6 +291,9 @@ class _Loop:
             if self.validate_every and self.step % self.validate_every == 0:
                 self._validate()
             tick = time.monotonic()
+        if graphed is not None and graphed.replays + graphed.eager:
+            cb.note(f"CUDA graphs: {len(graphed.graphs)} captured, {graphed.replays} steps replayed, "
+                    f"{graphed.eager} eager")
         if self.ckpt_path and self.step > first_step:  # a finished run reloaded for inference writes nothing
             self.save()
         if self.preset.select_on_validation and self.configs:

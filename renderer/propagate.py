@@ -84,7 +84,7 @@ def seamed_propagation(frames_linear: np.ndarray, holes: np.ndarray, guarded: bo
 
     ``guarded``: keep a propagated colour only where the forward and backward chains
     agree, or where one direction alone lands within ``near`` frames (see the module docstring)."""
-    from .evaluate.baselines import _follow, blend_hits, completed_flow, place_fill
+    from .evaluate.baselines import _follow, blend_hits, completed_flow, map_frames, place_fill
 
     frames = np.maximum(np.asarray(frames_linear, dtype=np.float32), 0.0)
     if frames.ndim != 4 or frames.shape[-1] != 3 or holes.shape != frames.shape[:3]:
@@ -95,9 +95,10 @@ def seamed_propagation(frames_linear: np.ndarray, holes: np.ndarray, guarded: bo
     flow = completed_flow(frames, holes, dilate=FLOW_DILATE) if guarded else completed_flow(frames, holes)
     grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * SEAM_RING + 1, 2 * SEAM_RING + 1))
     result = frames.copy()
-    for t in range(n):
+
+    def fill(t: int) -> None:  # one frame of the result, from that frame's chains alone
         if not holes[t].any():
-            continue
+            return
         zone = cv2.dilate(holes[t].astype(np.uint8), grow) > 0
         ys, xs, c_f, d_f, s_f = _follow(frames, holes, flow.forward, t, +1, n - 1, STILL_SNAP, starts=zone)
         _, _, c_b, d_b, s_b = _follow(frames, holes, flow.backward, t, -1, n - 1, STILL_SNAP, starts=zone)
@@ -116,6 +117,8 @@ def seamed_propagation(frames_linear: np.ndarray, holes: np.ndarray, guarded: bo
         moving = landed & ~s_f & ~s_b  # a snapped landing is still
         corrected = np.where(moving[:, None], decode(encode(colours) + offset), colours)
         result[t] = place_fill(frames[t], holes[t], ys[in_hole], xs[in_hole], corrected[in_hole], landed[in_hole])
+
+    map_frames(fill, n)
     return result
 
 

@@ -44,6 +44,8 @@ def _sizes(text: str) -> tuple[tuple[int, int], ...]:
 @click.option("--no-precision", is_flag=True, help="Skip the mixed-precision / channels-last rows (CUDA).")
 @click.option("--compile", "compiled", is_flag=True,
               help="Add a bf16 channels-last row with the network through torch.compile (CUDA).")
+@click.option("--graphs", is_flag=True,
+              help="Add fp32 and bf16 channels-last rows whose whole step replays from a CUDA graph (CUDA).")
 @click.option("--threads", default=None, type=click.IntRange(1, None),
               help="torch CPU threads (default: torch's own); the matmul peak is measured with the same.")
 @click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False),
@@ -53,7 +55,7 @@ def _sizes(text: str) -> tuple[tuple[int, int], ...]:
 @click.option("--long-shots", "long_shots", default=None,
               help="Instead: peak memory and time per frame of whole renders of these shot lengths (e.g. 50,200,500).")
 def bench(device, presets, size, frames, batch, batches, scale_frames, scale_sizes, steps, warmup, no_precision,
-          compiled, threads, out_dir, roi, long_shots):
+          compiled, graphs, threads, out_dir, roi, long_shots):
     """Measure training speed (steps/s, frames/s, FLOP/s as a fraction of this device's
     matmul peak) and peak memory, and how they scale with frames and resolution."""
     from renderer.evaluate.cli import parse_size, set_threads
@@ -74,7 +76,7 @@ def bench(device, presets, size, frames, batch, batches, scale_frames, scale_siz
     base = BenchConfig(preset=names[0], frames=frames, batch=batch, height=h, width=w, steps=steps, warmup=warmup)
     plan = BenchPlan(base=base, presets=names, batches=_ints(batches, "--batches"),
                      scale_frames=_ints(scale_frames, "--scale-frames"), scale_sizes=_sizes(scale_sizes),
-                     precision=not no_precision, compiled=compiled)
+                     precision=not no_precision, compiled=compiled, graphs=graphs)
 
     def started(k, n, table, cfg):
         click.echo(f"[{k + 1}/{n}] {table}: {cfg.label} ...", err=True)

@@ -130,7 +130,9 @@ class BenchConfig:
     """One measurement: ``preset`` trained on batches of ``batch`` frames of a ``frames``-frame
     synthetic shot at ``height`` x ``width``; ``amp`` ("fp32", or "bf16" autocast) and
     ``channels_last`` change the numerics and the memory layout; ``compiled`` runs the
-    network through ``torch.compile`` (its compile time is in the warm-up, not the timing)."""
+    network through ``torch.compile`` (its compile time is in the warm-up, not the timing);
+    ``graphs`` replays the whole step from a CUDA graph (``renderer.graphs``; the capture is
+    in the warm-up)."""
 
     preset: str = "paper"
     frames: int = 24
@@ -142,12 +144,14 @@ class BenchConfig:
     amp: str = "fp32"
     channels_last: bool = False
     compiled: bool = False
+    graphs: bool = False
 
     @property
     def label(self) -> str:
         extra = "" if self.amp == "fp32" else f" {self.amp}"
         extra += " channels-last" if self.channels_last else ""
         extra += " compiled" if self.compiled else ""
+        extra += " graphs" if self.graphs else ""
         return f"{self.preset} {self.height}x{self.width} F={self.frames} B={self.batch}{extra}"
 
 
@@ -210,6 +214,7 @@ def build_step(cfg: BenchConfig, device: torch.device, seed: int = 0):
     ``renderer.step.train_step`` exactly as the engine does, with the schedule fixed to
     one batch of ``cfg.batch`` consecutive frames (stride 1, forward flow)."""
     from renderer.flow import reference_flow
+    from renderer.graphs import GraphedSteps, capturable_adam
     from renderer.model import SkipNet
     from renderer.prepare import input_channels, network_input, prepare
     from renderer.presets import get_preset
@@ -231,11 +236,23 @@ def build_step(cfg: BenchConfig, device: torch.device, seed: int = 0):
     if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
         _to_channels_last(prep)
-    optimizer = torch.optim.Adam(model.parameters(), lr=preset.lr)
+    if cfg.graphs and device.type != "cuda":
+        raise BenchError("CUDA graphs need a CUDA device; drop --graphs or use --device cuda")
     start = min(cfg.frames // 2, cfg.frames - cfg.batch)
     seg = Segment(tuple(range(start, start + cfg.batch)), 1, 1, 1)
     model.train()
     runner = torch.compile(model) if cfg.compiled else model
+    if cfg.graphs:
+        optimizer = capturable_adam(model.parameters(), preset.lr, device)
+        graphed = GraphedSteps(runner, optimizer, preset, precision=cfg.amp)
+
+        def step() -> None:
+            graphed(prep, seg, 0, preset.lr)
+            if graphed.failure is not None:  # the engine would go on eagerly; a row must not pass that off
+                raise BenchError(f"CUDA graph capture failed ({graphed.failure}); this row would time eager steps")
+        return step, model, network_input(prep, list(seg.frames), preset), preset
+
+    optimizer = torch.optim.Adam(model.parameters(), lr=preset.lr)
 
     def step() -> None:
         train_step(runner, optimizer, prep, seg, preset, precision=cfg.amp)

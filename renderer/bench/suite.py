@@ -27,7 +27,8 @@ class BenchPlan:
     ``batches`` are the batch shapes of the throughput table (per preset in ``presets``);
     ``scale_frames`` / ``scale_sizes`` are the scaling sweeps (with ``base``'s other
     settings); ``precision`` adds mixed-precision and channels-last rows (CUDA only), and
-    ``compiled`` one more with the network through ``torch.compile``."""
+    ``compiled`` one more with the network through ``torch.compile``, ``graphs`` two more
+    (fp32, and bf16 channels-last) replayed from CUDA graphs."""
 
     base: BenchConfig = BenchConfig()
     presets: tuple[str, ...] = ("paper",)
@@ -36,6 +37,7 @@ class BenchPlan:
     scale_sizes: tuple[tuple[int, int], ...] = ((96, 192), (192, 384), (256, 512))
     precision: bool = True
     compiled: bool = False
+    graphs: bool = False
 
     def configs(self, device: torch.device) -> list[tuple[str, BenchConfig]]:
         """(table, config) pairs in the order they run (smaller first, so the process's
@@ -58,6 +60,12 @@ class BenchPlan:
                     out.append(("precision", replace(self.base, amp=amp, channels_last=cl)))
         if self.compiled and device.type == "cuda":
             out.append(("precision", replace(self.base, amp="bf16", channels_last=True, compiled=True)))
+        if self.graphs and device.type == "cuda":
+            out.append(("precision", replace(self.base, amp="fp32", graphs=True)))
+            out.append(("precision", replace(self.base, amp="bf16", channels_last=True, graphs=True)))
+            if self.compiled:  # fused kernels, replayed: the fewest launches
+                out.append(("precision", replace(self.base, amp="bf16", channels_last=True, compiled=True,
+                                                 graphs=True)))
         return out
 
 
@@ -99,10 +107,12 @@ def run_bench(plan: BenchPlan, device_name: str = "cpu", *,
         except torch.cuda.OutOfMemoryError as exc:  # a size too big for this card is a result, not a crash
             row = BenchRow(config=asdict(cfg), device=str(device), error=f"out of memory: {exc}".splitlines()[0])
             torch.cuda.empty_cache()
-        except Exception as exc:  # torch.compile needs a working toolchain; its failure is a result too
-            if not cfg.compiled:
+        except Exception as exc:  # torch.compile and graph capture can fail on a toolchain: a result too
+            if not (cfg.compiled or cfg.graphs):
                 raise
-            row = BenchRow(config=asdict(cfg), device=str(device), error=f"torch.compile failed: {exc}".splitlines()[0])
+            what = "torch.compile" if cfg.compiled and not cfg.graphs else \
+                "CUDA graph capture" if not cfg.compiled else "torch.compile or CUDA graph capture"
+            row = BenchRow(config=asdict(cfg), device=str(device), error=f"{what} failed: {exc}".splitlines()[0])
         results.rows.append((table, row))
         if on_row:
             on_row(k, len(configs), table, row)
@@ -141,7 +151,8 @@ def _gflops(x: float) -> str:
 def row_line(table: str, row: BenchRow) -> str:
     c = row.config
     size = f"{c['height']}×{c['width']} (net {row.working[0]}×{row.working[1]})"
-    variant = c["amp"] + (" CL" if c["channels_last"] else "") + (" compiled" if c.get("compiled") else "")
+    variant = c["amp"] + (" CL" if c["channels_last"] else "") + (" compiled" if c.get("compiled") else "") \
+            + (" graphs" if c.get("graphs") else "")
     if row.error:
         return f"| {table} | {c['preset']} | {size} | {c['frames']} | {c['batch']} | {variant} | {row.error} |" + " |" * 8
     mem = _mib(row.cuda_peak_mib) if row.cuda_peak_mib is not None else _mib(row.peak_rss_mib)

@@ -128,9 +128,11 @@ class ProgressPrinter:
 @click.option("--threads", default=None, type=click.IntRange(1, None),
               help="torch CPU threads (default: torch's own). On a shared, oversubscribed machine 1 can be "
                    "several times faster than 2.")
+@click.option("--no-cuda-graphs", "no_graphs", is_flag=True,
+              help="On CUDA, train eagerly instead of replaying each step from a CUDA graph (for comparison).")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 def evaluate(clips, shot_args, mattes, methods, frames, size, steps, snapshot_every, device, seed, matte_seed,
-             contact_frames, out_dir, threads, quiet):
+             contact_frames, out_dir, threads, no_graphs, quiet):
     """Run inpainting methods side by side on clips with ground truth, and report quality,
     temporal stability, time and memory (see docs/evaluation.md)."""
     from .report import write_report
@@ -154,7 +156,7 @@ def evaluate(clips, shot_args, mattes, methods, frames, size, steps, snapshot_ev
     config = EvaluationConfig(shots=tuple(shots), methods=tuple(m.strip() for m in methods.split(",") if m.strip()),
                               frames=frames, height=height, width=width, steps=parse_steps(steps),
                               snapshot_every=snapshot_every, device=device, seed=seed,
-                              contact_frames=contact_frames)
+                              contact_frames=contact_frames, cuda_graphs=not no_graphs)
     printer = None if quiet else ProgressPrinter()
 
     def log(text: str) -> None:

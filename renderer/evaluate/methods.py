@@ -94,14 +94,15 @@ def method_names() -> list[str]:
 
 
 def make_method(name: str, *, steps: int | None = None, snapshot_every: int = 0, device: str = "cpu",
-                seed: int = 0):
+                seed: int = 0, cuda_graphs: bool = True):
     """The method called ``name`` (see ``method_names``)."""
     from renderer.presets import PRESETS
 
     if name in baselines.BASELINES:
         return BaselineMethod(name=name, fn=baselines.BASELINES[name])
     if name in PRESETS:
-        return PresetMethod(name=name, steps=steps, snapshot_every=snapshot_every, device=device, seed=seed)
+        return PresetMethod(name=name, steps=steps, snapshot_every=snapshot_every, device=device, seed=seed,
+                            extra={} if cuda_graphs else {"cuda_graphs": False})
     raise MethodError(f"unknown method {name!r}; choose from {', '.join(method_names())}")
 
 

@@ -59,6 +59,7 @@ class EvaluationConfig:
     device: str = "cpu"
     seed: int = 0
     contact_frames: int = 3
+    cuda_graphs: bool = True
 
     def steps_for(self, method: str) -> int | None:
         return self.steps.get(method, self.steps.get("*"))
@@ -303,7 +304,7 @@ def run_evaluation(config: EvaluationConfig, *, on_event: Callable[[RunEvent], N
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
     methods = [make_method(m, steps=config.steps_for(m), snapshot_every=config.snapshot_every,
-                           device=device, seed=config.seed) for m in config.methods]
+                           device=device, seed=config.seed, cuda_graphs=config.cuda_graphs) for m in config.methods]
     eta = EtaModel()
     pixels = config.height * config.width
     shots: list[Shot] = []

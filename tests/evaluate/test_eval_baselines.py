@@ -64,6 +64,46 @@ def test_diffuse_into_reproduces_a_harmonic_field():
     assert np.array_equal(filled[~region], field[~region])
 
 
+def _sweeps_on_the_whole_frame(field, region, iterations):
+    """The plain Jacobi sweeps over the whole frame, from ``diffuse_into``'s own start."""
+    import cv2
+
+    start = B.diffuse_into(field, region, iterations=0)
+    out = start.copy()
+    for _ in range(iterations):
+        avg = cv2.filter2D(out, -1, B._FOUR, borderType=cv2.BORDER_REPLICATE).reshape(out.shape)
+        out[region] = avg[region]
+    return out
+
+
+@pytest.mark.parametrize("channels,box", [(1, (5, 30, 10, 40)), (2, (0, 12, 0, 64)), (3, (20, 48, 50, 64))])
+def test_diffuse_into_sweeps_only_the_hole_box_with_the_same_result(channels, box):
+    """The sweeps run on the region's box (the frame's edge where it touches it): bit for bit
+    what sweeping the whole frame gives."""
+    rng = np.random.default_rng(channels)
+    field = rng.normal(size=(48, 64, channels)).astype(np.float32)
+    region = np.zeros((48, 64), bool)
+    y0, y1, x0, x1 = box
+    region[y0:y1, x0:x1] = True
+    region[y0 + 2, x1 - 1:] = True  # a notch out to the frame's right edge
+    got = B.diffuse_into(field, region, iterations=40)
+    want = _sweeps_on_the_whole_frame(field, region, 40)
+    np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32))
+    assert not np.array_equal(got, B.diffuse_into(field, region, iterations=0))  # the sweeps did something
+
+
+def test_map_frames_keeps_the_order_and_raises_what_a_frame_raises():
+    assert B.map_frames(lambda t: t * t, 9) == [t * t for t in range(9)]
+
+    def broken(t):
+        if t == 3:
+            raise ValueError("frame 3")
+        return t
+
+    with pytest.raises(ValueError, match="frame 3"):
+        B.map_frames(broken, 6)
+
+
 def test_completed_flow_is_smooth_inside_the_hole():
     frames, holes = _clip()
     flow = B.completed_flow(frames, holes)

@@ -31,7 +31,10 @@ def test_same_seed_same_output_other_seed_differs(device):
     frames, holes = _clip(3, 48, 56)
     a = api.inpaint(frames, holes, preset="paper", steps=2, seed=4, device=device).frames
     b = api.inpaint(frames, holes, preset="paper", steps=2, seed=4, device=device).frames
-    np.testing.assert_array_equal(bits(a), bits(b))
+    if device == "cpu":
+        np.testing.assert_array_equal(bits(a), bits(b))
+    else:  # atomics in some CUDA backward kernels: the hole differs between runs (README, `seed`)
+        np.testing.assert_array_equal(bits(a[~holes]), bits(b[~holes]))
     c = api.inpaint(frames, holes, preset="paper", steps=2, seed=5, device=device).frames
     assert not np.array_equal(a[holes], c[holes])
     np.testing.assert_array_equal(bits(a[~holes]), bits(c[~holes]))
