@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import threading
 from dataclasses import dataclass
 
 import cv2
@@ -21,6 +22,7 @@ import numpy as np
 
 from .colour import linear_to_srgb
 from .errors import ShapeError
+from .parallel import map_frames
 
 FB_THRESHOLD = 2.0 * math.log(2.0)
 
@@ -86,19 +88,25 @@ def reference_flow(frames_linear: np.ndarray, strides=(1, 3, 5), *, progress=Non
     grey = [to_gray8(f) for f in frames_linear]
     flows, valid, max_abs = {}, {}, {}
     pairs = [(s, i) for s in strides for i in range(n - s)]
-    for k, (s, i) in enumerate(pairs):
-        if (s, 1) not in flows:
-            flows[(s, 1)] = np.zeros((n, h, w, 2), np.float32)
-            flows[(s, -1)] = np.zeros((n, h, w, 2), np.float32)
-            valid[(s, 1)] = np.zeros((n, h, w), bool)
-            valid[(s, -1)] = np.zeros((n, h, w), bool)
+    for s in dict.fromkeys(s for s, _ in pairs):  # the strides the shot is long enough for, in order
+        for d in (1, -1):
+            flows[(s, d)] = np.zeros((n, h, w, 2), np.float32)
+            valid[(s, d)] = np.zeros((n, h, w), bool)
+    lock, done = threading.Lock(), [0]
+
+    def pair(k: int) -> None:  # each pair writes its own slots
+        s, i = pairs[k]
         fwd = dis_flow(grey[i], grey[i + s])
         bwd = dis_flow(grey[i + s], grey[i])
         flows[(s, 1)][i], flows[(s, -1)][i + s] = fwd, bwd
         valid[(s, 1)][i] = fb_valid(fwd, bwd)
         valid[(s, -1)][i + s] = fb_valid(bwd, fwd)
         if progress is not None:
-            progress(k + 1, len(pairs))
+            with lock:
+                done[0] += 1
+                progress(done[0], len(pairs))
+
+    map_frames(pair, len(pairs))
     for s in strides:
         if (s, 1) in flows:
             max_abs[s] = max(float(np.abs(flows[(s, 1)]).max()), float(np.abs(flows[(s, -1)]).max()), 1e-3)

@@ -37,6 +37,7 @@ import numpy as np
 
 from .colour import decode, encode
 from .errors import ShapeError
+from .parallel import map_frames
 
 AGREEMENT = 0.15  # max |forward - backward| in the training space (ACEScct) to trust a blend
 NEAR = 3  # frames: a single direction that lands this close is trusted on its own
@@ -84,7 +85,7 @@ def seamed_propagation(frames_linear: np.ndarray, holes: np.ndarray, guarded: bo
 
     ``guarded``: keep a propagated colour only where the forward and backward chains
     agree, or where one direction alone lands within ``near`` frames (see the module docstring)."""
-    from .evaluate.baselines import _follow, blend_hits, completed_flow, map_frames, place_fill
+    from .evaluate.baselines import _follow, blend_hits, completed_flow, place_fill
 
     frames = np.maximum(np.asarray(frames_linear, dtype=np.float32), 0.0)
     if frames.ndim != 4 or frames.shape[-1] != 3 or holes.shape != frames.shape[:3]:

@@ -17,14 +17,13 @@ The renderer can reuse ``flow_propagation`` as a prior.
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from renderer.colour import linear_to_srgb
+from renderer.parallel import map_frames
 
 from .errors import MetricInputError
 
@@ -40,17 +39,6 @@ def _check(frames: np.ndarray, holes: np.ndarray) -> None:
     if not isinstance(holes, np.ndarray) or holes.dtype != bool or holes.shape != frames.shape[:3]:
         raise MetricInputError(f"holes must be bool {frames.shape[:3]}, got "
                                f"{getattr(holes, 'dtype', type(holes))} {getattr(holes, 'shape', '')}")
-
-
-def map_frames(fn, count: int) -> list:
-    """``[fn(0), ..., fn(count - 1)]`` on a pool of threads, one per usable core. The
-    per-frame work here is OpenCV and NumPy, which release the GIL, and each result
-    depends on its own frame's inputs alone, so the result is the same as a plain loop's."""
-    workers = min(count, len(os.sched_getaffinity(0)))
-    if workers <= 1:
-        return [fn(i) for i in range(count)]
-    with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(fn, range(count)))
 
 
 def telea_frame(frame: np.ndarray, hole: np.ndarray, radius: int = TELEA_RADIUS) -> np.ndarray:

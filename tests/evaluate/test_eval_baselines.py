@@ -93,7 +93,9 @@ def test_diffuse_into_sweeps_only_the_hole_box_with_the_same_result(channels, bo
 
 
 def test_map_frames_keeps_the_order_and_raises_what_a_frame_raises():
-    assert B.map_frames(lambda t: t * t, 9) == [t * t for t in range(9)]
+    from renderer.parallel import map_frames
+
+    assert map_frames(lambda t: t * t, 9) == [t * t for t in range(9)]
 
     def broken(t):
         if t == 3:
@@ -101,7 +103,7 @@ def test_map_frames_keeps_the_order_and_raises_what_a_frame_raises():
         return t
 
     with pytest.raises(ValueError, match="frame 3"):
-        B.map_frames(broken, 6)
+        map_frames(broken, 6)
 
 
 def test_completed_flow_is_smooth_inside_the_hole():
