@@ -103,7 +103,10 @@ class GraphedSteps:
                 graph_parts = self._step(static, autocast_cache=False)
         except RuntimeError as err:  # the run goes on eagerly: slower, the same maths
             self.failure = str(err).splitlines()[0] if str(err) else type(err).__name__
+            # out of memory is the likely cause on a big plate: give the eager steps every graph's memory
             self.optimizer.zero_grad(set_to_none=True)
+            self.graphs.clear()
+            torch.cuda.empty_cache()
             if self.log:
                 self.log(f"CUDA graphs: capture failed ({self.failure}); training without them")
             return parts
