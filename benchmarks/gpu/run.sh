@@ -60,7 +60,7 @@ if want variance; then
 stamp variance: paper at 4000 steps on bikes/logo again, eager and graphed
 for mode in eager graphs; do
   flag=$([ $mode = eager ] && echo --no-cuda-graphs)
-  timeout ${TVAR:-110} $py -m renderer evaluate --shot $C/bikes.mp4@2:logo --frames 24 --size 96x192 --methods paper \
+  timeout ${TVAR:-160} $py -m renderer evaluate --shot $C/bikes.mp4@2:logo --frames 24 --size 96x192 --methods paper \
     --steps paper=4000 --snapshot-every 1000 --device cuda $flag --out "$WORK/var-$mode" --quiet 2>&1 | tail -3
   pack var-$mode
 done
