@@ -202,7 +202,7 @@ class _Loop:
         self.net = net  # the bare module: checkpoints and inference use it, DDP or not
         model = distributed.wrap(net, self.dev) if getattr(self, "distributed", False) else net
         if self.graphed:
-            return model, capturable_adam(net.parameters(), self.preset.lr, self.dev)
+            return model, capturable_adam(net.parameters(), self.preset.lr)
         return model, torch.optim.Adam(net.parameters(), lr=self.preset.lr)
 
     # -- checkpoints -------------------------------------------------------------------------

@@ -33,9 +33,10 @@ def graphable(device: torch.device, preset: Preset, distributed: bool) -> bool:
     return device.type == "cuda" and not preset.per_frame and not distributed
 
 
-def capturable_adam(params, lr: float, device: torch.device) -> torch.optim.Adam:
-    """Adam whose step counter and learning rate live on the device, as a graph needs."""
-    return torch.optim.Adam(params, lr=torch.tensor(lr, device=device), capturable=True)
+def capturable_adam(params, lr: float) -> torch.optim.Adam:
+    """Adam whose step counters live on the device, as a graph needs (``GraphedSteps`` puts
+    the learning rate in a device scalar of its own)."""
+    return torch.optim.Adam(params, lr=lr, capturable=True)
 
 
 def conform_optimizer(optimizer: torch.optim.Adam, capturable: bool) -> None:

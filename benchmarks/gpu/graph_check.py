@@ -10,43 +10,30 @@ which is the noise floor of eager CUDA itself (atomics in some backward kernels)
 Usage: python benchmarks/gpu/graph_check.py [ROUNDS]
 """
 
-import copy
 import sys
 
 import torch
 
 sys.path.insert(0, "tests/renderer")
 
-from test_renderer_graphs import SEGMENTS, _setup  # noqa: E402
+from test_renderer_graphs import SEGMENTS, _eager_twin, _setup, _update  # noqa: E402
 
-from renderer.graphs import GraphedSteps, capturable_adam, conform_optimizer  # noqa: E402
+from renderer.graphs import GraphedSteps, capturable_adam  # noqa: E402
 from renderer.presets import PAPER  # noqa: E402
 from renderer.step import train_step  # noqa: E402
-
-
-def _twin(net, opt, lr):
-    twin = copy.deepcopy(net)
-    twin_opt = torch.optim.Adam(twin.parameters(), lr=lr)
-    twin_opt.load_state_dict(copy.deepcopy(opt.state_dict()))
-    conform_optimizer(twin_opt, capturable=False)
-    return twin, twin_opt
-
-
-def _update(net, before):
-    return torch.cat([(p.detach() - b).flatten() for p, b in zip(net.parameters(), before)])
 
 
 def main(rounds: int = 2) -> None:
     torch.backends.cudnn.deterministic = True
     preset, prep, net = _setup(PAPER, "cuda")
-    opt = capturable_adam(net.parameters(), preset.lr, torch.device("cuda"))
+    opt = capturable_adam(net.parameters(), preset.lr)
     graphed = GraphedSteps(net, opt, preset, precision="fp32")
     print("step | kind | graph loss | eager twin loss | rel diff | update cos | twin-twin rel diff | twin-twin cos")
     for k, seg in enumerate(SEGMENTS * rounds):
         lr = preset.lr * (1.0 - 0.02 * k)
         before = [p.detach().clone() for p in net.parameters()]
-        a, a_opt = _twin(net, opt, lr)
-        b, b_opt = _twin(net, opt, lr)
+        a, a_opt = _eager_twin(net, opt, lr)
+        b, b_opt = _eager_twin(net, opt, lr)
         la = float(train_step(a, a_opt, prep, seg, preset, lr=lr, precision="fp32")["total"])
         lb = float(train_step(b, b_opt, prep, seg, preset, lr=lr, precision="fp32")["total"])
         replays = graphed.replays

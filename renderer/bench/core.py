@@ -243,7 +243,7 @@ def build_step(cfg: BenchConfig, device: torch.device, seed: int = 0):
     model.train()
     runner = torch.compile(model) if cfg.compiled else model
     if cfg.graphs:
-        optimizer = capturable_adam(model.parameters(), preset.lr, device)
+        optimizer = capturable_adam(model.parameters(), preset.lr)
         graphed = GraphedSteps(runner, optimizer, preset, precision=cfg.amp)
 
         def step() -> None:

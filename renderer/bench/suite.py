@@ -110,8 +110,8 @@ def run_bench(plan: BenchPlan, device_name: str = "cpu", *,
         except Exception as exc:  # torch.compile and graph capture can fail on a toolchain: a result too
             if not (cfg.compiled or cfg.graphs):
                 raise
-            what = "torch.compile" if cfg.compiled and not cfg.graphs else \
-                "CUDA graph capture" if not cfg.compiled else "torch.compile or CUDA graph capture"
+            what = " or ".join(name for name, on in (("torch.compile", cfg.compiled), ("CUDA graph capture", cfg.graphs))
+                               if on)
             row = BenchRow(config=asdict(cfg), device=str(device), error=f"{what} failed: {exc}".splitlines()[0])
         results.rows.append((table, row))
         if on_row:

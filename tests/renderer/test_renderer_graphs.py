@@ -148,7 +148,7 @@ def test_each_graphed_step_matches_an_eager_step_from_the_same_state_on_cuda():
     torch.backends.cudnn.deterministic = True
     try:
         preset, prep, net = _setup(PAPER, "cuda")
-        opt = capturable_adam(net.parameters(), preset.lr, torch.device("cuda"))
+        opt = capturable_adam(net.parameters(), preset.lr)
         graphed = GraphedSteps(net, opt, preset, precision="fp32")
         for k, seg in enumerate(SEGMENTS * 2):
             lr = preset.lr * (1.0 - 0.02 * k)
