@@ -11,7 +11,8 @@ import json
 import math
 import os
 import time
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -22,18 +23,19 @@ from .colour import decode
 from . import distributed
 from .errors import Cancelled, CheckpointError, ConfigError, DeviceError, ShapeError
 from .flow import cached_reference_flow, fingerprint_arrays
-from .graphs import GraphedSteps, capturable_adam, conform_optimizer, graphable
+from .graphs import GraphedForward, GraphedSteps, capturable_adam, conform_optimizer, graphable
+from .heldout import HeldOutCheck
 from .masks import composite
 from .model import SkipNet
 from .prepare import input_channels, prepare
 from .presets import Preset
 from .roi import Region, detail_layer, plan_context, plan_region
 from .schedule import Segment, plan, step_lookup
-from .selfsup import baseline_fills, held_out_error, input_configurations
+from .selfsup import baseline_fills, input_configurations
+from .stages import StageClock
 from .step import infer, train_step
 
 
-SELECT_MARGIN = 0.03  # a learned fill must beat every baseline by this much on held-out pixels
 VALIDATIONS = 6  # held-out checks per run, for early stopping
 
 
@@ -46,6 +48,8 @@ class InpaintResult:
     train_seconds: float
     resumed_from: int = 0
     final_loss: float = float("nan")
+    # wall seconds of each stage of this call, in the order they ran (``stages.StageClock``)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -100,19 +104,33 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
     total = preset.steps(steps)
     dev = resolve_device(device)
     torch.manual_seed(seed)
+    clock = StageClock()
     region = plan_region(alpha > 0, holes, preset)
     work_frames, work_holes = region.crop(frames), region.crop_holes(holes)
     context = plan_context(region, frames) if preset.propagation_prior else None
-    configs, baseline_errors, prefill_name = input_configurations(work_frames, work_holes, preset, seed, cb,
-                                                                  context=context)
-    ref = None
-    if preset.use_flow:
-        cb.on_progress and cb.on_progress(Progress(0, total, float("nan"), 0.0, None, "flow", "reference flow"))
-        ref = cached_reference_flow(work_frames, preset.strides, str(work_dir) if work_dir else None, log=cb.log)
+    # the reference flow and the detail layer are mostly OpenCV work, which releases the GIL:
+    # they run on a thread beside the pre-fill (their notes are passed on from this thread)
+    notes: list[str] = []
+    with ThreadPoolExecutor(1, thread_name_prefix="beside-prefill") as beside:
+        ref_job = beside.submit(clock.timed("reference flow", cached_reference_flow), work_frames, preset.strides,
+                                str(work_dir) if work_dir else None, log=notes.append) if preset.use_flow else None
+        detail_job = beside.submit(clock.timed("detail layer", detail_layer), frames, holes, region, preset,
+                                   device=dev)
+        with clock("pre-fill"):
+            configs, baseline_errors, prefill_name = input_configurations(work_frames, work_holes, preset, seed, cb,
+                                                                          context=context, device=dev)
+        if ref_job is not None:
+            cb.on_progress and cb.on_progress(Progress(0, total, float("nan"), 0.0, None, "flow", "reference flow"))
+        with clock("waiting for flow and detail"):
+            ref = ref_job.result() if ref_job is not None else None
+            detail = detail_job.result()
+    for text in notes:
+        cb.note(text)
     # the held-out holes' pixels are never a training target: the network has not seen them
     # when the final check compares it with the baselines there
     held_out = configs[-1].extra(work_holes) if configs and preset.select_on_validation and len(configs) > 1 else None
-    prep = prepare(work_frames, work_holes, preset, ref, dev, seed, configs=configs, held_out=held_out)
+    with clock("to device"):
+        prep = prepare(work_frames, work_holes, preset, ref, dev, seed, configs=configs, held_out=held_out)
     if preset.w_perceptual > 0 and perceptual_weights:
         from .losses import VGGFeatures
 
@@ -129,9 +147,11 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
                                                                       settings=settings)
     loop = _Loop(prep, preset, total, seed, dev, cb, vgg, ckpt_path, shot_fp, settings, region, frames, alpha,
                  numbers, checkpoint_minutes, cuda_graphs)
-    loop.configs, loop.work_frames = configs, work_frames
+    loop.configs, loop.work_frames, loop.clock = configs, work_frames, clock
     loop.baseline_errors, loop.prefill_name, loop.context = baseline_errors, prefill_name, context
-    loop.detail = detail_layer(frames, holes, region, preset)
+    if configs:
+        loop.check = HeldOutCheck(configs, work_frames, baseline_errors, prefill_name, dev)
+    loop.detail = detail
     resumed = loop.restore(state)
     if mode == "infer" and resumed < total:
         raise CheckpointError(f"no finished training for this shot in {work_dir} (at step {resumed} of {total}); "
@@ -139,13 +159,14 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
     if resumed:
         cb.note(f"resumed from step {resumed} of {total} ({ckpt_path})")
     loop.run()
-    if mode == "train" or not distributed.is_main():
-        return InpaintResult(frames=np.empty((0,)), steps=total, train_seconds=loop.train_seconds,
-                             resumed_from=resumed, final_loss=loop.last_loss)
-    idx = list(range(len(frames))) if indices is None else list(indices)
-    out = loop.finish(loop.fill(idx), idx)
-    return InpaintResult(frames=out, steps=total, train_seconds=loop.train_seconds, resumed_from=resumed,
-                         final_loss=loop.last_loss)
+    result = InpaintResult(frames=np.empty((0,)), steps=total, train_seconds=loop.train_seconds,
+                           resumed_from=resumed, final_loss=loop.last_loss, stage_seconds=clock.seconds)
+    if mode != "train" and distributed.is_main():
+        idx = list(range(len(frames))) if indices is None else list(indices)
+        with clock("output"):
+            result.frames = loop.finish(loop.fill(idx), idx)
+    cb.note(f"time: {clock.summary()}")
+    return result
 
 
 class _Loop:
@@ -186,6 +207,8 @@ class _Loop:
         selecting = preset.select_on_validation and preset.input_mode == "masked"
         self.validate_every = max(total // VALIDATIONS, 1) if selecting else 0
         self.best_error, self.best_state = math.inf, None
+        self.check: HeldOutCheck | None = None
+        self.clock = StageClock()
 
     def _segments(self) -> list[Segment]:
         if not self.preset.per_frame:
@@ -200,6 +223,7 @@ class _Loop:
         if self.dev.type == "cuda":
             net = net.to(memory_format=torch.channels_last)
         self.net = net  # the bare module: checkpoints and inference use it, DDP or not
+        self.inference = GraphedForward(net, log=self.cb.note) if self.graphed else net
         model = distributed.wrap(net, self.dev) if getattr(self, "distributed", False) else net
         if self.graphed:
             return model, capturable_adam(net.parameters(), self.preset.lr)
@@ -254,7 +278,7 @@ class _Loop:
         interval = 60.0 * self.checkpoint_minutes
         last_ckpt = last_progress = time.monotonic()
         seg_idx = self._segment_at(self.step)
-        first_step = self.step
+        first_step, first_seconds = self.step, self.train_seconds
         tick = time.monotonic()
         self.model.train()
         graphed = GraphedSteps(self.model, self.optimizer, preset, vgg=self.vgg, log=cb.note) if self.graphed else None
@@ -289,8 +313,10 @@ class _Loop:
                 last_ckpt = time.monotonic()
             self._side_outputs()
             if self.validate_every and self.step % self.validate_every == 0:
-                self._validate()
+                with self.clock("held-out checks"):
+                    self._validate()
             tick = time.monotonic()
+        self.clock.add("training", self.train_seconds - first_seconds)
         if graphed is not None and graphed.replays + graphed.eager:
             cb.note(f"CUDA graphs: {len(graphed.graphs)} captured, {graphed.replays} steps replayed, "
                     f"{graphed.eager} eager")
@@ -299,7 +325,8 @@ class _Loop:
         if self.preset.select_on_validation and self.configs:
             if self.best_state is not None:
                 self.net.load_state_dict(self.best_state)
-            self.choice = self._select()
+            with self.clock("selection"):
+                self.choice = self._select()
         if self.cb.on_snapshot is not None and self.cb.snapshot_every:
             self.cb.on_snapshot(self.step, self.train_seconds, self.finish(self.fill(None), None))
 
@@ -328,55 +355,37 @@ class _Loop:
     def _keep_best(self, frame: int, loss: float) -> None:
         if loss < self.best_loss[frame]:
             self.best_loss[frame] = loss
-            self.best_fill[frame] = infer(self.net, self.prep, self.preset, [frame])[0]
+            self.best_fill[frame] = infer(self.inference, self.prep, self.preset, [frame])[0]
 
-    def _learned_held_out_fills(self) -> dict[str, np.ndarray]:
-        """The network's fill of the held-out configuration, and its average with the
-        pre-fill (scene-linear, working size)."""
-        from .colour import encode
-
-        held_out = self.configs[-1]
-        net = infer(self.net, self.prep, self.preset, None, config=len(self.configs) - 1)
-        net_enc = net.permute(0, 2, 3, 1).float().cpu().numpy()
-        return {"network": decode(net_enc), "blend": decode(0.5 * (net_enc + encode(held_out.prefill)))}
+    def _held_out_errors(self, blend: bool) -> dict[str, float]:
+        net = infer(self.inference, self.prep, self.preset, None, config=len(self.configs) - 1)
+        return self.check.errors(net, blend)
 
     def _validate(self) -> None:
         """Early stopping on known pixels: remember the weights that do best on the held-out holes."""
-        real, union = self.configs[0].holes, self.configs[-1].holes
-        error = held_out_error(self.work_frames, real, union, self._learned_held_out_fills()["network"])
+        error = self._held_out_errors(blend=False)["network"]
         if error < self.best_error:
             self.best_error = error
             self.best_state = {k: v.detach().clone() for k, v in self.net.state_dict().items()}
 
     def _select(self) -> str:
-        """Keep the fill that is best on the held-out configuration's extra holes, where
-        the plate is known: the network, its average with the pre-fill, or a baseline."""
-        held_out = self.configs[-1]
-        real = self.configs[0].holes
-        if not self.baseline_errors or not (held_out.holes & ~real).any():
+        """The network, its average with the pre-fill, or a baseline: see ``HeldOutCheck.choose``."""
+        if not self.check.decisive:
             return "network"
-        learned = {name: held_out_error(self.work_frames, real, held_out.holes, fill)
-                   for name, fill in self._learned_held_out_fills().items()}
-        errors = dict(self.baseline_errors, **learned)
-        best_baseline = min(self.baseline_errors.values())
-        best = min(learned, key=learned.get)
-        # keep a learned fill only where it measurably beats every baseline on pixels we know;
-        # otherwise the pre-fill, chosen with its own margin (see selfsup.PREFILL_MARGIN)
-        choice = best if errors[best] <= best_baseline * (1.0 - SELECT_MARGIN) else self.prefill_name
-        self.cb.note("held-out check (MSE on known pixels under extra holes): "
-                     + ", ".join(f"{k} {v:.5f}" for k, v in errors.items()) + f"; keeping {choice}")
+        choice, line = self.check.choose(self._held_out_errors(blend=True))
+        self.cb.note(line)
         return choice
 
     def fill(self, indices) -> torch.Tensor:
         if self.choice == "blend":
-            return 0.5 * (infer(self.net, self.prep, self.preset, indices).cpu()
+            return 0.5 * (infer(self.inference, self.prep, self.preset, indices).cpu()
                           + self._baseline_fill(indices, self.prefill_name))
         if self.choice != "network":
             return self._baseline_fill(indices, self.choice)
         if self.preset.per_frame:
             idx = list(range(self.prep.n_frames)) if indices is None else indices
             return self.best_fill[idx]
-        return infer(self.net, self.prep, self.preset, indices)
+        return infer(self.inference, self.prep, self.preset, indices)
 
     def _baseline_fill(self, indices, name: str) -> torch.Tensor:
         from .colour import encode
@@ -387,7 +396,8 @@ class _Loop:
             linear = real.prefill
         else:  # computed once: the final snapshot and the output both ask for it
             if name not in self._baseline_cache:
-                self._baseline_cache[name] = baseline_fills(self.context)[name](self.work_frames, real.holes)
+                fill = baseline_fills(self.context, self.dev)[name]
+                self._baseline_cache[name] = fill(self.work_frames, real.holes)
             linear = self._baseline_cache[name]
         return torch.from_numpy(encode(linear[idx])).permute(0, 3, 1, 2)
 

@@ -113,3 +113,54 @@ class GraphedSteps:
             return parts
         self.graphs[batch.kind] = (static, graph, graph_parts)
         return parts
+
+
+class GraphedForward:
+    """``model(x)`` for inference, replayed from a CUDA graph (one per input shape).
+
+    The held-out checks run the network over every frame in overlapping 5-frame windows:
+    96 forward passes for a 100-frame shot, six times a run. Launched one kernel at a
+    time they took 0.4 s a check on an H200. The outputs are the graph's static
+    tensors: read them before the next call. Parameters are read in place, so the graph
+    sees every update and ``load_state_dict``. A failed capture falls back to ``model``."""
+
+    def __init__(self, model, log=None):
+        self.model, self.log = model, log
+        self.graphs: dict[tuple, tuple] = {}
+        self.failure: str | None = None
+
+    @torch.no_grad()
+    def __call__(self, x: torch.Tensor):
+        if self.failure is not None:
+            return self.model(x)
+        key = (tuple(x.shape), x.dtype)
+        entry = self.graphs.get(key)
+        if entry is None:
+            entry = self._capture(x)
+            if entry is None:
+                return self.model(x)
+        static_in, graph, static_out = entry
+        static_in.copy_(x)
+        graph.replay()
+        return static_out
+
+    def _capture(self, x: torch.Tensor):
+        static_in = x.clone()
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):  # cuDNN settles its choices outside the capture
+            self.model(static_in)
+        torch.cuda.current_stream().wait_stream(side)
+        graph = torch.cuda.CUDAGraph()
+        try:
+            with torch.cuda.graph(graph, capture_error_mode="thread_local"):
+                static_out = self.model(static_in)
+        except RuntimeError as err:
+            self.failure = str(err).splitlines()[0] if str(err) else type(err).__name__
+            self.graphs.clear()
+            torch.cuda.empty_cache()
+            if self.log:
+                self.log(f"CUDA graphs: inference capture failed ({self.failure}); inferring without them")
+            return None
+        entry = self.graphs[(tuple(x.shape), x.dtype)] = (static_in, graph, static_out)
+        return entry

@@ -105,8 +105,8 @@ def prepare(frames_linear: np.ndarray, holes: np.ndarray, preset: Preset, ref: R
     if preset.input_mode == "masked":
         rgbs, hls = [], []
         for cfg_holes, prefill in ([(c.holes, c.prefill) for c in configs] if configs else [(holes, None)]):
-            fill = encode(prefill) if prefill is not None else np.zeros_like(enc)
-            base = np.where(cfg_holes[..., None], fill, enc)
+            base = enc.copy()  # the pre-fill is read in the hole alone: only those pixels are encoded
+            base[cfg_holes] = encode(prefill[cfg_holes]) if prefill is not None else 0.0
             rgbs.append(_to(_pad(base, top, left, hp, wp, "reflect"), device))
             hls.append(_to(_pad(cfg_holes.astype(np.float32), top, left, hp, wp, "constant"), device))
         cfg_rgb, cfg_hole = torch.stack(rgbs), torch.stack(hls)

@@ -111,13 +111,26 @@ class Context:
         """A fill ``(frames, holes) -> frames`` on the training crop that runs on the context."""
         y0, x0, y1, x1 = self.inner
 
-        def in_context(work_frames: np.ndarray, work_holes: np.ndarray) -> np.ndarray:
+        def frames_in(work_frames: np.ndarray) -> np.ndarray:
             frames = self.frames.copy()
             frames[:, y0:y1, x0:x1] = work_frames
-            holes = np.zeros(frames.shape[:3], bool)
-            holes[:, y0:y1, x0:x1] = work_holes
-            return np.ascontiguousarray(fill(frames, holes)[:, y0:y1, x0:x1])
+            return frames
 
+        def holes_in(work_holes: np.ndarray) -> np.ndarray:
+            holes = np.zeros(self.frames.shape[:3], bool)
+            holes[:, y0:y1, x0:x1] = work_holes
+            return holes
+
+        def crop(filled: np.ndarray) -> np.ndarray:
+            return np.ascontiguousarray(filled[:, y0:y1, x0:x1])
+
+        def in_context(work_frames: np.ndarray, work_holes: np.ndarray) -> np.ndarray:
+            return crop(fill(frames_in(work_frames), holes_in(work_holes)))
+
+        batched = getattr(fill, "sets", None)
+        if batched is not None:  # keep the batch (``selfsup.fill_sets``)
+            in_context.sets = lambda work_frames, hole_sets: [
+                crop(f) for f in batched(frames_in(work_frames), [holes_in(h) for h in hole_sets])]
         return in_context
 
 
@@ -144,13 +157,17 @@ def plan_context(region: Region, frames: np.ndarray, max_pixels: int = CONTEXT_P
     return Context(box=box, inner=inner, frames=np.ascontiguousarray(frames[:, cy0:cy1, cx0:cx1]))
 
 
-def detail_layer(frames: np.ndarray, holes: np.ndarray, region: Region, preset: Preset) -> np.ndarray | None:
+def detail_layer(frames: np.ndarray, holes: np.ndarray, region: Region, preset: Preset, device=None
+                 ) -> np.ndarray | None:
     """High-frequency detail for a fill trained below plate resolution: propagate the
     plate's known pixels into the hole at full resolution and keep what a round trip
-    through the working size loses. None when training runs at full resolution."""
+    through the working size loses. None when training runs at full resolution.
+    With a CUDA ``device`` the propagation runs there."""
     if not region.scaled or not preset.propagation_prior:
         return None
-    from .propagate import guarded_propagation
+    from .selfsup import baseline_fills
+
+    guarded_propagation = baseline_fills(device=device)["guarded"]
 
     y0, x0, y1, x1 = region.box
     crop, crop_holes = frames[:, y0:y1, x0:x1], holes[:, y0:y1, x0:x1]

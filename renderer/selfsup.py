@@ -114,29 +114,45 @@ def choose_fill(frames_linear: np.ndarray, holes: np.ndarray, held_out: np.ndarr
     return name, filled[name], errors
 
 
-def baseline_fills(context=None) -> dict:
+def baseline_fills(context=None, device=None) -> dict:
     """The non-learning fills the standard preset starts from and measures itself against:
     flow-guided propagation with still chains snapped and seams matched
     (``renderer.propagate.seamed_propagation``, the default), its guarded variant
     (``guarded_propagation``), and Telea. With a
-    ``renderer.roi.Context`` they take the training crop but look at the wider box."""
+    ``renderer.roi.Context`` they take the training crop but look at the wider box. With a
+    CUDA ``device`` the propagation runs there (``renderer.propagate_torch``), and fills
+    several hole sets in one batch (see ``fill_sets``)."""
     from .evaluate.baselines import telea
-    from .propagate import guarded_propagation, seamed_propagation
+
+    if device is not None and str(device).startswith("cuda"):
+        from .propagate_torch import DevicePropagation
+
+        kept: dict = {}  # their DIS flows, shared while this set of fills lives
+        seamed_propagation = DevicePropagation(device, kept=kept)
+        guarded_propagation = DevicePropagation(device, True, kept=kept)
+    else:
+        from .propagate import guarded_propagation, seamed_propagation
 
     fills = {"propagation": seamed_propagation, "guarded": guarded_propagation,
              "telea": lambda f, h: telea(np.maximum(f, 0.0), h)}
     return fills if context is None else {name: context.wrap(fn) for name, fn in fills.items()}
 
 
+def fill_sets(fill, frames: np.ndarray, hole_sets: list[np.ndarray]) -> list[np.ndarray]:
+    """``[fill(frames, h) for h in hole_sets]``, in one batch where the fill has one (``.sets``)."""
+    batched = getattr(fill, "sets", None)
+    return batched(frames, hole_sets) if batched is not None else [fill(frames, h) for h in hole_sets]
+
+
 def input_configurations(frames: np.ndarray, holes: np.ndarray, preset: Preset, seed: int, cb: Callbacks,
-                         context=None):
+                         context=None, device=None):
     """Input configurations for the masked input: the real hole first, then the
     training ones with extra holes, then (if selecting) the held-out one. With a
     propagation prior, the pre-fill is seamed propagation unless guarded propagation or
     Telea beats it by ``PREFILL_MARGIN`` on the held-out holes (where a hole sits on a
     moving subject, propagation drags the background in; but the held-out holes lie
     beside the real one, and a small lead there did not carry over to it). ``context``:
-    see ``baseline_fills``.
+    see ``baseline_fills``; so is ``device``.
     Returns (configurations, the baselines' held-out errors, the pre-fill's name)."""
     if preset.input_mode != "masked":
         return None, {}, None
@@ -149,8 +165,23 @@ def input_configurations(frames: np.ndarray, holes: np.ndarray, preset: Preset, 
         return [Configuration(holes=h, prefill=blank(frames, h)) for h in [holes] + unions], {}, None
     if cb.on_progress is not None:
         cb.on_progress(Progress(0, 1, float("nan"), 0.0, None, "flow", "propagation prior"))
-    fills = baseline_fills(context)
+    fills = baseline_fills(context, device)
+    sets = [holes] + unions[:-1]
+    default = next(iter(fills))
+    ahead = None
+    if hasattr(fills[default], "sets"):  # batched: the default fill of every set at once, the held-out one too
+        *ahead, held_out_default = fill_sets(fills[default], frames, sets + [unions[-1]])
+        fills = dict(fills, **{default: _ready(fills[default], unions[-1], held_out_default)})
     name, held_out_fill, errors = choose_fill(frames, holes, unions[-1], fills, log=cb.log, margin=PREFILL_MARGIN)
-    configs = [Configuration(holes=h, prefill=fills[name](frames, h)) for h in [holes] + unions[:-1]]
+    prefills = ahead if ahead is not None and name == default else fill_sets(fills[name], frames, sets)
+    configs = [Configuration(holes=h, prefill=p) for h, p in zip(sets, prefills)]
     configs.append(Configuration(holes=unions[-1], prefill=held_out_fill))
     return configs, errors, name
+
+
+def _ready(fill, holes: np.ndarray, filled: np.ndarray):
+    """``fill``, except that for ``holes`` it returns ``filled``, already computed."""
+    def known_answer(frames: np.ndarray, asked: np.ndarray) -> np.ndarray:
+        return filled if asked is holes else fill(frames, asked)
+
+    return known_answer

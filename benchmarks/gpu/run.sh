@@ -26,7 +26,8 @@ pack() { tar -czf "$OUT/$1.tar.gz" -C "$WORK" --exclude='*.exr' "$1" 2>/dev/null
 if want check; then
 stamp check: the CUDA tests, graphs among them
 timeout 150 $py -m pytest -q -p no:cacheprovider tests/renderer/test_renderer_graphs.py \
-  tests/renderer/test_renderer_api.py -k "graph or cuda" 2>&1 | tee "$WORK/check.txt" | tail -15
+  tests/renderer/test_renderer_api.py tests/standard/test_propagation_on_device.py -k "graph or cuda" 2>&1 \
+  | tee "$WORK/check.txt" | tail -15
 fi
 
 if want graphs; then
@@ -87,6 +88,35 @@ timeout ${T100:-240} $py -m renderer evaluate --shot $C/bikes.mp4@2:blob --frame
   --methods standard,paper --steps paper=${PAPER100:-10000} --snapshot-every $(( ${PAPER100:-10000} / 4 )) \
   --device cuda --out "$WORK/eval-100" --quiet 2>&1 | tail -10
 pack eval-100
+fi
+
+if want stages; then
+stamp stages: standard on 100 frames at 384x192, stage by stage, without the harness
+timeout ${TSTAGES:-200} $py benchmarks/gpu/standard100.py --clip $C/bikes.mp4 --device cuda --runs ${RUNS:-2} \
+  --json "$WORK/stages.json" 2>&1 | tee "$WORK/stages.txt"
+[ "${TSTAGES1:-100}" != 0 ] && timeout ${TSTAGES1:-100} $py benchmarks/gpu/standard100.py --clip $C/bikes.mp4 \
+  --device cuda --runs 1 --cv-threads 1 --json "$WORK/stages-cv1.json" 2>&1 | tee "$WORK/stages-cv1.txt"
+cp "$WORK"/stages*.json "$WORK"/stages*.txt "$OUT/" 2>/dev/null
+fi
+
+if want probe; then
+stamp probe: the CPU the pre-fill gets here
+timeout 90 $py benchmarks/gpu/cpu_probe.py $C/bikes.mp4 2>&1 | tee "$WORK/cpu_probe.txt"
+cp "$WORK/cpu_probe.txt" "$OUT/"
+fi
+
+if want propprof; then
+stamp propprof: the propagation on the device, timed and profiled
+timeout 120 $py benchmarks/gpu/propagation_profile.py $C/bikes.mp4 2>&1 | tee "$WORK/propagation_profile.txt" | head -40
+cp "$WORK/propagation_profile.txt" "$OUT/"
+fi
+
+if want devstd; then
+stamp dev shots: standard on CUDA
+timeout ${TDEVSTD:-150} $py -m renderer evaluate --shot $C/bikes.mp4@2:blob --shot $C/cityCC0.mpg@40:logo \
+  --shot $C/bikes.mp4@2:logo --shot $C/cityCC0.mpg@40:blob --frames 24 --size 96x192 --methods standard \
+  --snapshot-every 100 --device cuda --out "$WORK/eval-dev-standard" --quiet 2>&1 | tail -4
+pack eval-dev-standard
 fi
 
 if want dev; then

@@ -122,27 +122,41 @@ class CompletedFlow:
     backward: np.ndarray
 
 
-def completed_flow(frames: np.ndarray, holes: np.ndarray, dis_preset: int = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
-                   dilate: int = FLOW_DILATE) -> CompletedFlow:
-    """DIS flow between consecutive *masked* frames (the hole pre-filled with Telea so it
-    carries no object), then, inside each source frame's hole grown by ``dilate`` px, the
-    flow is replaced by diffusion from the hole border."""
+def masked_flow(frames: np.ndarray, holes: np.ndarray, dis_preset: int = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """DIS flow between consecutive *masked* frames: each hole pre-filled with Telea first,
+    so DIS's patches see no object there. Returns (forward, backward), (F, H, W, 2) each,
+    laid out as ``CompletedFlow``'s, with nothing completed yet."""
     _check(frames, holes)
     n, h, w = holes.shape
     prefilled = telea(frames, holes)
     grey = [np.clip(linear_to_srgb(f) @ np.array([0.2126, 0.7152, 0.0722], np.float32) * 255 + 0.5, 0, 255)
             .astype(np.uint8) for f in prefilled]
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * dilate + 1, 2 * dilate + 1))
-    grown = [cv2.dilate(hh.astype(np.uint8), kernel) > 0 if dilate > 0 else hh for hh in holes]
     forward = np.zeros((n, h, w, 2), np.float32)
     backward = np.zeros((n, h, w, 2), np.float32)
 
     def pair(t: int) -> None:
         dis = cv2.DISOpticalFlow_create(dis_preset)  # one per thread: a DIS object is not shareable
-        forward[t] = diffuse_into(dis.calc(grey[t], grey[t + 1], None), grown[t])
-        backward[t + 1] = diffuse_into(dis.calc(grey[t + 1], grey[t], None), grown[t + 1])
+        forward[t] = dis.calc(grey[t], grey[t + 1], None)
+        backward[t + 1] = dis.calc(grey[t + 1], grey[t], None)
 
     map_frames(pair, n - 1)
+    return forward, backward
+
+
+def completed_flow(frames: np.ndarray, holes: np.ndarray, dis_preset: int = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
+                   dilate: int = FLOW_DILATE) -> CompletedFlow:
+    """``masked_flow``, then, inside each source frame's hole grown by ``dilate`` px, the
+    flow is replaced by diffusion from the hole border."""
+    forward, backward = masked_flow(frames, holes, dis_preset)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * dilate + 1, 2 * dilate + 1))
+    grown = [cv2.dilate(hh.astype(np.uint8), kernel) > 0 if dilate > 0 else hh for hh in holes]
+
+    def pair(t: int) -> None:
+        forward[t] = diffuse_into(forward[t], grown[t])
+        backward[t + 1] = diffuse_into(backward[t + 1], grown[t + 1])
+
+    map_frames(pair, len(holes) - 1)
     return CompletedFlow(forward=forward, backward=backward)
 
 
@@ -239,15 +253,18 @@ def blend_hits(c_f: np.ndarray, d_f: np.ndarray, c_b: np.ndarray, d_b: np.ndarra
 
 
 def place_fill(frame: np.ndarray, hole: np.ndarray, ys: np.ndarray, xs: np.ndarray, colours: np.ndarray,
-               use: np.ndarray) -> np.ndarray:
-    """(H, W, 3) frame with ``colours[use]`` at hole pixels (ys, xs)[use], Telea for the
-    hole's other pixels, and every pixel outside ``hole`` the frame's own."""
+               use: np.ndarray, leftover: str = "telea") -> np.ndarray:
+    """(H, W, 3) frame with ``colours[use]`` at hole pixels (ys, xs)[use], the hole's other
+    pixels filled from around them (``leftover``: "telea" or "diffusion", see
+    ``diffuse_into``), and every pixel outside ``hole`` the frame's own."""
+    if leftover not in ("telea", "diffusion"):
+        raise MetricInputError(f"leftover must be 'telea' or 'diffusion', got {leftover!r}")
     out = np.array(frame, dtype=np.float32, copy=True)
     out[ys[use], xs[use]] = colours[use]
     rest = np.zeros_like(hole)
     rest[ys[~use], xs[~use]] = True
     if rest.any():
-        out = telea_frame(out, rest)
+        out = telea_frame(out, rest) if leftover == "telea" else diffuse_into(out, rest)
     return np.where(hole[..., None], out, frame)
 
 

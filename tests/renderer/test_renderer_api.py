@@ -59,3 +59,27 @@ def test_bad_arrays_raise_shape_error():
         api.inpaint(frames[..., :2], holes, preset="paper", steps=1)
     with pytest.raises(ShapeError):
         api.inpaint(frames, holes[:, :8], preset="paper", steps=1)
+
+
+def test_a_run_reports_where_its_time_went():
+    from renderer.callbacks import Callbacks
+    from renderer.stages import StageClock
+
+    frames, holes = _clip(6, 40, 48)
+    notes = []
+    res = api.inpaint(frames, holes, preset="standard", steps=6, callbacks=Callbacks(log=notes.append))
+    stages = res.stage_seconds
+    for stage in ("pre-fill", "reference flow", "to device", "training", "held-out checks"):
+        assert stages[stage] >= 0.0, stage
+    assert stages["pre-fill"] > 0.0 and stages["training"] > 0.0
+    last = notes[-1]
+    assert last.startswith("time: ") and "pre-fill" in last and "training" in last
+
+    clock = StageClock()
+    clock.add("tiny", 0.01)
+    with clock("work"):
+        sum(range(1000))
+    timed = clock.timed("work", lambda x: x + 1)
+    assert timed(1) == 2 and clock.seconds["work"] > 0.0
+    assert "tiny" in clock.seconds and "tiny" not in clock.summary()  # under 0.05 s: left out of the line
+    assert clock.summary(least=0.0).startswith("tiny 0.0 s")
