@@ -148,7 +148,7 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
     loop = _Loop(prep, preset, total, seed, dev, cb, vgg, ckpt_path, shot_fp, settings, region, frames, alpha,
                  numbers, checkpoint_minutes, cuda_graphs)
     loop.configs, loop.work_frames, loop.clock = configs, work_frames, clock
-    loop.baseline_errors, loop.prefill_name, loop.context = baseline_errors, prefill_name, context
+    loop.prefill_name, loop.context = prefill_name, context
     if configs:
         loop.check = HeldOutCheck(configs, work_frames, baseline_errors, prefill_name, dev)
     loop.detail = detail
@@ -202,7 +202,7 @@ class _Loop:
         self.train_configs = list(range(1, 1 + preset.extra_hole_configs)) if prep.cfg_rgb is not None else []
         self.choice = "network"
         self.configs, self.work_frames, self.detail = None, None, None
-        self.baseline_errors, self.prefill_name, self.context = {}, None, None
+        self.prefill_name, self.context = None, None
         self._baseline_cache: dict[str, np.ndarray] = {}
         selecting = preset.select_on_validation and preset.input_mode == "masked"
         self.validate_every = max(total // VALIDATIONS, 1) if selecting else 0

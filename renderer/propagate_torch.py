@@ -138,8 +138,9 @@ def completed_flows(frames_np: np.ndarray, hole_sets: list[np.ndarray], holes: t
     from .flow import fingerprint_arrays
 
     raws = []
+    frames_key = fingerprint_arrays(frames_np) if kept is not None else None
     for holes_np in hole_sets:
-        key = fingerprint_arrays(frames_np, holes_np) if kept is not None else None
+        key = (frames_key, fingerprint_arrays(holes_np)) if kept is not None else None
         flows = kept.get(key) if kept is not None else None
         if flows is None:
             flows = masked_flow(frames_np, holes_np)
@@ -275,12 +276,6 @@ def seamed_propagation(frames_linear: np.ndarray, holes: np.ndarray, guarded: bo
     ``renderer.propagate.seamed_propagation`` (with ``guarded``, as ``guarded_propagation``)
     but on ``device``; see the module docstring for how the two differ."""
     return propagate_sets(frames_linear, [holes], guarded, near, device)[0]
-
-
-def guarded_propagation(frames_linear: np.ndarray, holes: np.ndarray, device: str | torch.device = "cuda"
-                        ) -> np.ndarray:
-    """``seamed_propagation`` with the guard on, on ``device``."""
-    return seamed_propagation(frames_linear, holes, guarded=True, device=device)
 
 
 def propagate_sets(frames_linear: np.ndarray, hole_sets: list[np.ndarray], guarded: bool = False,

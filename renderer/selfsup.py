@@ -97,12 +97,13 @@ def held_out_error(frames_linear: np.ndarray, real: np.ndarray, union: np.ndarra
 
 
 def choose_fill(frames_linear: np.ndarray, holes: np.ndarray, held_out: np.ndarray, fills: dict, log=None,
-                margin: float = 0.0):
-    """Run each pre-fill on the held-out holes. The first of ``fills`` is the default;
-    another replaces it only if its error is below the default's by the fraction
-    ``margin``. Returns (name of the choice, its fill of ``held_out``, every fill's
-    held-out error)."""
-    filled = {name: fn(frames_linear, held_out) for name, fn in fills.items()}
+                margin: float = 0.0, made: dict | None = None):
+    """Run each pre-fill on the held-out holes (``made``: fills of them already made, by
+    name). The first of ``fills`` is the default; another replaces it only if its error
+    is below the default's by the fraction ``margin``. Returns (name of the choice, its
+    fill of ``held_out``, every fill's held-out error)."""
+    made = made or {}
+    filled = {name: made[name] if name in made else fn(frames_linear, held_out) for name, fn in fills.items()}
     errors = {name: held_out_error(frames_linear, holes, held_out, f) for name, f in filled.items()}
     name = default = next(iter(errors))
     rival = min(errors, key=errors.get)
@@ -168,20 +169,12 @@ def input_configurations(frames: np.ndarray, holes: np.ndarray, preset: Preset, 
     fills = baseline_fills(context, device)
     sets = [holes] + unions[:-1]
     default = next(iter(fills))
-    ahead = None
+    ahead, made = None, {}
     if hasattr(fills[default], "sets"):  # batched: the default fill of every set at once, the held-out one too
-        *ahead, held_out_default = fill_sets(fills[default], frames, sets + [unions[-1]])
-        fills = dict(fills, **{default: _ready(fills[default], unions[-1], held_out_default)})
-    name, held_out_fill, errors = choose_fill(frames, holes, unions[-1], fills, log=cb.log, margin=PREFILL_MARGIN)
+        *ahead, made[default] = fill_sets(fills[default], frames, sets + [unions[-1]])
+    name, held_out_fill, errors = choose_fill(frames, holes, unions[-1], fills, log=cb.log, margin=PREFILL_MARGIN,
+                                              made=made)
     prefills = ahead if ahead is not None and name == default else fill_sets(fills[name], frames, sets)
     configs = [Configuration(holes=h, prefill=p) for h, p in zip(sets, prefills)]
     configs.append(Configuration(holes=unions[-1], prefill=held_out_fill))
     return configs, errors, name
-
-
-def _ready(fill, holes: np.ndarray, filled: np.ndarray):
-    """``fill``, except that for ``holes`` it returns ``filled``, already computed."""
-    def known_answer(frames: np.ndarray, asked: np.ndarray) -> np.ndarray:
-        return filled if asked is holes else fill(frames, asked)
-
-    return known_answer
