@@ -29,7 +29,7 @@ from .masks import composite
 from .model import SkipNet
 from .prepare import input_channels, prepare
 from .presets import Preset
-from .roi import Region, detail_layer, plan_context, plan_region
+from .roi import Region, plan_context, plan_region, plate_fills
 from .schedule import Segment, plan, step_lookup
 from .selfsup import baseline_fills, input_configurations
 from .stages import StageClock
@@ -108,22 +108,22 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
     region = plan_region(alpha > 0, holes, preset)
     work_frames, work_holes = region.crop(frames), region.crop_holes(holes)
     context = plan_context(region, frames) if preset.propagation_prior else None
-    # the reference flow and the detail layer are mostly OpenCV work, which releases the GIL:
+    # the reference flow and the plate-resolution fill are mostly OpenCV work, which releases the GIL:
     # they run on a thread beside the pre-fill (their notes are passed on from this thread)
     notes: list[str] = []
     with ThreadPoolExecutor(1, thread_name_prefix="beside-prefill") as beside:
         ref_job = beside.submit(clock.timed("reference flow", cached_reference_flow), work_frames, preset.strides,
                                 str(work_dir) if work_dir else None, log=notes.append) if preset.use_flow else None
-        detail_job = beside.submit(clock.timed("detail layer", detail_layer), frames, holes, region, preset,
-                                   device=dev)
+        plate_job = beside.submit(clock.timed("plate-resolution fill", plate_fills), frames, holes, region, preset,
+                                  device=dev)
         with clock("pre-fill"):
             configs, baseline_errors, prefill_name = input_configurations(work_frames, work_holes, preset, seed, cb,
                                                                           context=context, device=dev)
         if ref_job is not None:
             cb.on_progress and cb.on_progress(Progress(0, total, float("nan"), 0.0, None, "flow", "reference flow"))
-        with clock("waiting for flow and detail"):
+        with clock("waiting for flow and plate fill"):
             ref = ref_job.result() if ref_job is not None else None
-            detail = detail_job.result()
+            plate = plate_job.result()
     for text in notes:
         cb.note(text)
     # the held-out holes' pixels are never a training target: the network has not seen them
@@ -151,7 +151,7 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
     loop.prefill_name, loop.context = prefill_name, context
     if configs:
         loop.check = HeldOutCheck(configs, work_frames, baseline_errors, prefill_name, dev)
-    loop.detail = detail
+    loop.plate_fills = plate
     resumed = loop.restore(state)
     if mode == "infer" and resumed < total:
         raise CheckpointError(f"no finished training for this shot in {work_dir} (at step {resumed} of {total}); "
@@ -201,7 +201,7 @@ class _Loop:
         self.model, self.optimizer = self._fresh_model(0)
         self.train_configs = list(range(1, 1 + preset.extra_hole_configs)) if prep.cfg_rgb is not None else []
         self.choice = "network"
-        self.configs, self.work_frames, self.detail = None, None, None
+        self.configs, self.work_frames, self.plate_fills = None, None, None
         self.prefill_name, self.context = None, None
         self._baseline_cache: dict[str, np.ndarray] = {}
         selecting = preset.select_on_validation and preset.input_mode == "masked"
@@ -391,19 +391,29 @@ class _Loop:
         from .colour import encode
 
         idx = list(range(self.prep.n_frames)) if indices is None else list(indices)
+        return torch.from_numpy(encode(self._baseline_linear(name)[idx])).permute(0, 3, 1, 2)
+
+    def _baseline_linear(self, name: str) -> np.ndarray:
+        """(F, h, w, 3) scene-linear: baseline ``name`` at working size."""
         real = self.configs[0]
         if name == self.prefill_name:
-            linear = real.prefill
-        else:  # computed once: the final snapshot and the output both ask for it
-            if name not in self._baseline_cache:
-                fill = baseline_fills(self.context, self.dev)[name]
-                self._baseline_cache[name] = fill(self.work_frames, real.holes)
-            linear = self._baseline_cache[name]
-        return torch.from_numpy(encode(linear[idx])).permute(0, 3, 1, 2)
+            return real.prefill
+        if name not in self._baseline_cache:  # computed once: the final snapshot and the output both ask for it
+            fill = baseline_fills(self.context, self.dev)[name]
+            self._baseline_cache[name] = fill(self.work_frames, real.holes)
+        return self._baseline_cache[name]
 
     def finish(self, fill_enc: torch.Tensor, indices) -> np.ndarray:
-        """Encoded fill (B, 3, h, w) at working size -> composited full frames (B, H, W, 3)."""
+        """Encoded fill (B, 3, h, w) at working size -> composited full frames (B, H, W, 3).
+        Below plate resolution the fill lands on the plate-resolution fill of the chosen
+        baseline, or of the pre-fill under a network's correction (``Region.uncrop``)."""
         idx = list(range(len(self.frames))) if indices is None else list(indices)
         fill = decode(fill_enc.permute(0, 2, 3, 1).float().cpu().numpy())
-        full = self.region.uncrop(fill, self.frames[idx], idx, detail=self.detail)
+        plate_fill = work_fill = None
+        base = self.prefill_name if self.choice in ("network", "blend") else self.choice
+        if self.plate_fills is not None and base is not None:
+            plate_fill, work_fill = self.plate_fills(base), self._baseline_linear(base)
+            if self.choice == base:  # the baseline itself: at plate resolution, exactly
+                fill = work_fill[idx]
+        full = self.region.uncrop(fill, self.frames[idx], idx, plate_fill, work_fill)
         return np.stack([composite(self.frames[i], full[k], self.alpha[i]) for k, i in enumerate(idx)])

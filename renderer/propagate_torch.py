@@ -28,7 +28,9 @@ import torch.nn.functional as F
 
 from .colour_torch import decode, encode
 from .errors import ShapeError
-from .propagate import AGREEMENT, FLOW_DILATE as GUARDED_DILATE, LEFTOVER, NEAR, SEAM_RING, SEAM_SIGMA, STILL_SNAP
+from .ops import warp
+from .propagate import (AGREEMENT, FLOW_DILATE as GUARDED_DILATE, INSIDE, LEFTOVER, NEAR, SEAM_RING,
+                        SEAM_SIGMA, STILL_SNAP, TEMPORAL_SWEEPS)
 
 SWEEPS = 300
 COMPACT_EVERY = 4  # steps of distance between drops of finished chains in ``follow``
@@ -342,19 +344,62 @@ def propagate_sets(frames_linear: np.ndarray, hole_sets: list[np.ndarray], guard
     leftover = LEFTOVER[guarded]
     if leftover == "diffusion" and bool(rest.any()):
         result = diffuse(result, rest)
+    if leftover == "telea" and bool(rest.any()):
+        result = _telea_on_host(result, rest)
+    result = smooth_along_flow(result, hole, forward, backward, n, TEMPORAL_SWEEPS)
     out = result.permute(0, 2, 3, 1).cpu().numpy()
-    if leftover == "telea":
-        from .evaluate.baselines import telea_frame
-        from .parallel import map_frames
-
-        rest_np = rest.cpu().numpy()
-        frames_left = [t for t in range(len(out)) if rest_np[t].any()]
-        filled = map_frames(lambda k: telea_frame(out[frames_left[k]], rest_np[frames_left[k]]), len(frames_left))
-        for t, image in zip(frames_left, filled):
-            out[t] = image
     for j, k in enumerate(todo):
         results[k] = np.where(sets[j][..., None], out[j * n:(j + 1) * n], frames_np)
     return results
+
+
+def _telea_on_host(result: torch.Tensor, rest: torch.Tensor) -> torch.Tensor:
+    """(N, 3, H, W) with the pixels of bool (N, H, W) ``rest`` filled by OpenCV's Telea,
+    frame by frame on the host's threads (there is no Telea on the device)."""
+    from .evaluate.baselines import telea_frame
+    from .parallel import map_frames
+
+    out = result.permute(0, 2, 3, 1).cpu().numpy()
+    rest_np = rest.cpu().numpy()
+    frames_left = [t for t in range(len(out)) if rest_np[t].any()]
+    filled = map_frames(lambda k: telea_frame(out[frames_left[k]], rest_np[frames_left[k]]), len(frames_left))
+    for t, image in zip(frames_left, filled):
+        out[t] = image
+    return torch.from_numpy(out).to(result.device).permute(0, 3, 1, 2)
+
+
+def smooth_along_flow(fill: torch.Tensor, hole: torch.Tensor, forward: torch.Tensor, backward: torch.Tensor,
+                      period: int, sweeps: int = TEMPORAL_SWEEPS) -> torch.Tensor:
+    """``renderer.propagate.smooth_along_flow`` (with its ``exposure_gain``) of shots
+    stacked ``period`` frames each: fill (N, 3, H, W), hole bool (N, H, W), forward and
+    backward (N, 2, H, W) laid out as ``completed_flows``'s. A frame's neighbours are
+    those of its own shot."""
+    if fill.ndim != 4 or hole.shape != (fill.shape[0],) + fill.shape[2:] or forward.shape != backward.shape \
+            or forward.shape != (fill.shape[0], 2) + fill.shape[2:] or fill.shape[0] % period:
+        raise ShapeError(f"smooth_along_flow needs (N, 3, H, W), (N, H, W) and two (N, 2, H, W) with N a "
+                         f"multiple of {period}, got {tuple(fill.shape)}, {tuple(hole.shape)}, "
+                         f"{tuple(forward.shape)}, {tuple(backward.shape)}")
+    if period < 2 or sweeps < 1 or not bool(hole.any()):
+        return fill
+    index = torch.arange(fill.shape[0], device=fill.device)
+    ones = torch.ones_like(fill[:, :1])
+    known = (~hole[:, None]).to(fill.dtype)
+    links = []  # per direction: neighbour index, flow, gain x presence, weight
+    for flow, other, present in ((forward, (index + 1).clamp(max=len(index) - 1), index % period < period - 1),
+                                 (backward, (index - 1).clamp(min=0), index % period > 0)):
+        flow = torch.where(flow.norm(dim=1, keepdim=True) < STILL_SNAP, torch.zeros_like(flow), flow)
+        inside = warp(ones, flow)
+        both = known * (warp(known[other], flow) > INSIDE) * (inside > INSIDE)
+        mine, theirs = (fill * both).sum(dim=(2, 3)), (warp(fill[other], flow) * both).sum(dim=(2, 3))
+        gain = torch.where(theirs > 1e-6, mine / theirs.clamp(min=1e-6), torch.ones_like(mine))
+        scale = (gain * present[:, None])[..., None, None]
+        links.append((other, flow, scale, inside * present[:, None, None, None]))
+    weight = 1.0 + links[0][3] + links[1][3]
+    current = fill
+    for _ in range(sweeps):
+        total = current + sum(warp(current[other], flow) * scale for other, flow, scale, _ in links)
+        current = torch.where(hole[:, None], total / weight, fill)
+    return current
 
 
 class DevicePropagation:

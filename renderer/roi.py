@@ -3,15 +3,17 @@
 A preset with ``roi`` trains only on a crop around the union of the hole over
 the shot plus a context margin (``roi_margin`` times the hole's extent on each
 side, at least 16 px), and, when that crop is still large, at a capped working
-resolution (``max_working_pixels``). The fill is scaled back up, given the
-high-frequency detail of the flow-propagated plate where one exists, and
-composited into the full frame, so every known pixel stays the plate's.
+resolution (``max_working_pixels``). The fill is then brought back to plate
+resolution on top of the same non-learning fill made there (``PlateFills``,
+``Region.uncrop``): a fill that is that baseline comes out as the baseline at plate
+resolution, and a network's correction is scaled up and added to it. It is composited
+into the full frame, so every known pixel stays the plate's.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -57,18 +59,26 @@ class Region:
         h, w = self.working_size
         return np.stack([cv2.resize(f.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0 for f in out])
 
-    def uncrop(self, fill: np.ndarray, frames: np.ndarray, indices: list[int], detail: np.ndarray | None = None
-               ) -> np.ndarray:
-        """Fill (B, h, w, 3) at working size -> (B, H, W, 3) full frames (plate outside the box)."""
+    def uncrop(self, fill: np.ndarray, frames: np.ndarray, indices: list[int], plate_fill: np.ndarray | None = None,
+               work_fill: np.ndarray | None = None) -> np.ndarray:
+        """Fill (B, h, w, 3) at working size -> (B, H, W, 3) full frames (plate outside the box).
+
+        Trained below plate resolution, the fill is scaled up; given a non-learning fill of
+        the crop at plate resolution (``plate_fill`` (F, ch, cw, 3)) and the same fill at
+        working size (``work_fill`` (F, h, w, 3)), the result is ``plate_fill`` plus the
+        scaled-up difference ``fill - work_fill``: exactly ``plate_fill`` where the fill is
+        that baseline, and its detail under a network's correction otherwise."""
         y0, x0, y1, x1 = self.box
         ch, cw = self.crop_size
         out = frames.copy()
         for k in range(len(fill)):
             f = fill[k]
             if self.scaled:
-                f = cv2.resize(f, (cw, ch), interpolation=cv2.INTER_CUBIC)
-                if detail is not None:
-                    f = f + detail[indices[k]]
+                if plate_fill is not None:
+                    f = plate_fill[indices[k]] + cv2.resize(f - work_fill[indices[k]], (cw, ch),
+                                                            interpolation=cv2.INTER_CUBIC)
+                else:
+                    f = cv2.resize(f, (cw, ch), interpolation=cv2.INTER_CUBIC)
             out[k, y0:y1, x0:x1] = f
         return out
 
@@ -157,22 +167,34 @@ def plan_context(region: Region, frames: np.ndarray, max_pixels: int = CONTEXT_P
     return Context(box=box, inner=inner, frames=np.ascontiguousarray(frames[:, cy0:cy1, cx0:cx1]))
 
 
-def detail_layer(frames: np.ndarray, holes: np.ndarray, region: Region, preset: Preset, device=None
-                 ) -> np.ndarray | None:
-    """High-frequency detail for a fill trained below plate resolution: propagate the
-    plate's known pixels into the hole at full resolution and keep what a round trip
-    through the working size loses. None when training runs at full resolution.
+class PlateFills:
+    """The non-learning fills (``selfsup.baseline_fills``) of the training crop at plate
+    resolution, for a fill trained below it; each is made when first asked for, and kept.
+    Like the working-size fills they look at a box wider than the crop (``plan_context``).
     With a CUDA ``device`` the propagation runs there."""
+
+    def __init__(self, frames: np.ndarray, holes: np.ndarray, region: Region, device=None):
+        from .selfsup import baseline_fills
+
+        y0, x0, y1, x1 = region.box
+        self.frames = np.ascontiguousarray(frames[:, y0:y1, x0:x1])
+        self.holes = np.ascontiguousarray(holes[:, y0:y1, x0:x1])
+        self._fills = baseline_fills(plan_context(replace(region, working_size=region.crop_size), frames), device)
+        self._made: dict[str, np.ndarray] = {}
+
+    def __call__(self, name: str) -> np.ndarray:
+        """(F, ch, cw, 3) scene-linear: the crop filled by baseline ``name`` at plate resolution."""
+        if name not in self._made:
+            self._made[name] = self._fills[name](self.frames, self.holes)
+        return self._made[name]
+
+
+def plate_fills(frames: np.ndarray, holes: np.ndarray, region: Region, preset: Preset, device=None
+                ) -> PlateFills | None:
+    """``PlateFills`` with the default pre-fill made, when training runs below plate
+    resolution with a propagation prior; otherwise None."""
     if not region.scaled or not preset.propagation_prior:
         return None
-    from .selfsup import baseline_fills
-
-    guarded_propagation = baseline_fills(device=device)["guarded"]
-
-    y0, x0, y1, x1 = region.box
-    crop, crop_holes = frames[:, y0:y1, x0:x1], holes[:, y0:y1, x0:x1]
-    full = guarded_propagation(crop, crop_holes)
-    (h, w), (ch, cw) = region.working_size, region.crop_size
-    low = np.stack([cv2.resize(cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA), (cw, ch),
-                               interpolation=cv2.INTER_CUBIC) for f in full])
-    return np.where(crop_holes[..., None], full - low, 0.0).astype(np.float32)
+    fills = PlateFills(frames, holes, region, device)
+    fills("propagation")
+    return fills

@@ -75,6 +75,31 @@ def test_the_port_fills_as_the_opencv_version_and_keeps_known_pixels(guarded):
         pt.seamed_propagation(frames, holes[:-1], device="cpu")
 
 
+def test_the_temporal_filter_on_the_device_is_the_opencv_one():
+    # two shots stacked as propagate_sets stacks them: no frame takes a neighbour from the other
+    frames = smooth_video(6, 40, 56, speed=2) * np.linspace(1.0, 1.3, 6, dtype=np.float32)[:, None, None, None]
+    sets = [box_holes(6, 40, 56, 10, 8, 10, move=3), box_holes(6, 40, 56, 20, 30, 8, move=-2)]
+    noise = np.random.default_rng(2).normal(0.0, 0.05, frames.shape).astype(np.float32)
+    ours, theirs = [], []
+    for holes in sets:
+        flow = baselines.completed_flow(frames, holes)
+        fill = np.where(holes[..., None], frames + noise, frames)
+        theirs.append(propagate.smooth_along_flow(fill, holes, flow.forward, flow.backward))
+        ours.append((torch.from_numpy(fill).permute(0, 3, 1, 2), torch.from_numpy(holes),
+                     torch.from_numpy(flow.forward).permute(0, 3, 1, 2),
+                     torch.from_numpy(flow.backward).permute(0, 3, 1, 2)))
+    stacked = pt.smooth_along_flow(*(torch.cat(parts) for parts in zip(*ours)), period=6)
+    stacked = stacked.permute(0, 2, 3, 1).numpy()
+    for k, holes in enumerate(sets):
+        mine = stacked[6 * k:6 * (k + 1)]
+        assert np.array_equal(mine[~holes], frames[~holes])
+        assert np.abs(mine[holes] - theirs[k][holes]).mean() < 1e-3  # OpenCV samples at 1/32 px
+        assert np.abs(mine[holes] - ours[k][0].permute(0, 2, 3, 1).numpy()[holes]).mean() > 1e-2  # it did filter
+    with pytest.raises(ShapeError):
+        pt.smooth_along_flow(torch.zeros(5, 3, 8, 8), torch.zeros(5, 8, 8, dtype=torch.bool),
+                             torch.zeros(5, 2, 8, 8), torch.zeros(5, 2, 8, 8), period=2)
+
+
 def test_unreached_pixels_are_diffused_in_the_seamed_fill_and_given_to_telea_in_the_guarded():
     # a still shot with a still hole: no chain lands, the fill comes from around the hole
     frames = np.repeat(smooth_video(1, 40, 40, speed=0), 5, axis=0)

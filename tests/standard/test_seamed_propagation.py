@@ -1,6 +1,6 @@
-"""The standard preset's pre-fill: propagation with still chains snapped and seams
-matched (``renderer.propagate.seamed_propagation``), and the loss that teaches the
-residual network on the extra holes (``losses.masked_mean_loss``)."""
+"""The standard preset's pre-fill: propagation with still chains snapped, seams
+matched and the fill steadied along the flow (``renderer.propagate``), and the loss
+that teaches the residual network on the extra holes (``losses.masked_mean_loss``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import torch
 from renderer.errors import ShapeError
 from renderer.evaluate.baselines import flow_propagation
 from renderer.losses import masked_mean_loss
-from renderer.propagate import seam_offset, seamed_propagation
+from renderer.propagate import exposure_gain, seam_offset, seamed_propagation, smooth_along_flow
 
 from standard_kit import box_holes, smooth_video
 
@@ -62,6 +62,52 @@ def test_seam_offset_spreads_the_ring_difference_into_the_hole():
     assert np.array_equal(seam_offset(frame, np.zeros_like(ring), frame, hole), np.zeros_like(frame))
     with pytest.raises(ShapeError):
         seam_offset(frame, ring[:-1], frame, hole)
+
+
+def panning_flows(n, h, w, speed):
+    """The exact flows of ``smooth_video(speed=...)``: frame t+1 is frame t moved ``speed`` px left."""
+    forward = np.zeros((n, h, w, 2), np.float32)
+    backward = np.zeros((n, h, w, 2), np.float32)
+    forward[:-1, ..., 0] = -speed
+    backward[1:, ..., 0] = speed
+    return forward, backward
+
+
+def test_the_temporal_filter_steadies_a_flickering_fill_and_keeps_known_pixels():
+    n, h, w = 8, 40, 64
+    truth = smooth_video(n, h, w, speed=2)
+    holes = box_holes(n, h, w, 12, 16, 12, move=2)
+    noise = np.random.default_rng(5).normal(0.0, 0.05, truth.shape).astype(np.float32)
+    fill = np.where(holes[..., None], truth + noise, truth)  # each frame's fill errs on its own
+    steadied = smooth_along_flow(fill, holes, *panning_flows(n, h, w, 2))
+    assert np.array_equal(steadied[~holes], truth[~holes])
+    before = np.abs(fill - truth)[holes].mean()
+    after = np.abs(steadied - truth)[holes].mean()
+    assert after < 0.6 * before, (after, before)
+    # frame to frame along the motion, the hole changes less
+    def flicker(video):
+        return np.mean([np.abs(video[t, :, 2:] - video[t + 1, :, :-2])[holes[t, :, 2:]].mean() for t in range(n - 1)])
+    assert flicker(steadied) < 0.6 * flicker(fill)
+    assert np.array_equal(smooth_along_flow(fill, holes, *panning_flows(n, h, w, 2), sweeps=0), fill)
+    with pytest.raises(ShapeError):
+        smooth_along_flow(fill, holes[:-1], *panning_flows(n, h, w, 2))
+
+
+def test_the_temporal_filter_brings_each_neighbour_to_the_frame_s_light(monkeypatch):
+    n, h, w = 8, 40, 64
+    gain = np.linspace(1.0, 1.6, n, dtype=np.float32)[:, None, None, None]
+    truth = smooth_video(n, h, w, speed=2) * gain  # the light comes up through the shot
+    holes = box_holes(n, h, w, 12, 16, 12, move=2)
+    flows = panning_flows(n, h, w, 2)
+    assert exposure_gain(truth[3], holes[3], truth[4], holes[4], flows[0][3]) == pytest.approx(
+        [gain[3, 0, 0, 0] / gain[4, 0, 0, 0]] * 3, rel=1e-4)
+    steadied = smooth_along_flow(truth, holes, *flows)  # a perfect fill must stay put
+    assert np.abs(steadied - truth)[holes].mean() < 1e-3
+    import renderer.propagate as propagate
+
+    monkeypatch.setattr(propagate, "exposure_gain", lambda *args: np.ones(3, np.float32))
+    unlit = smooth_along_flow(truth, holes, *flows)  # what a plain mean along the motion does
+    assert np.abs(unlit - truth)[holes].mean() > 1e-2
 
 
 def test_seamed_propagation_rejects_mismatched_holes():

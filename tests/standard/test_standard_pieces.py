@@ -13,7 +13,7 @@ from renderer.engine import inpaint_arrays
 from renderer.model import SkipNet
 from renderer.presets import PAPER, STANDARD
 from renderer.propagate import guarded_propagation
-from renderer.roi import MIN_MARGIN, plan_context, plan_region
+from renderer.roi import MIN_MARGIN, PlateFills, plan_context, plan_region
 from renderer.selfsup import choose_fill, extra_holes, held_out_error, hole_sets
 from standard_kit import box_holes, smooth_video
 
@@ -42,6 +42,42 @@ def test_crop_and_uncrop_round_trip_outside_the_box():
     outside = np.ones((100, 120), bool)
     outside[y0:y1, x0:x1] = False
     assert np.array_equal(out[:, outside], frames[:, outside])
+
+
+def test_below_plate_resolution_a_fill_lands_on_the_plate_resolution_baseline():
+    frames = smooth_video(3, 100, 120)
+    holes = box_holes(3, 100, 120, 40, 50, 10)
+    region = plan_region(holes, holes, replace(STANDARD, max_working_pixels=1500))
+    assert region.scaled
+    (h, w), (ch, cw) = region.working_size, region.crop_size
+    rng = np.random.default_rng(0)
+    plate_fill = rng.random((3, ch, cw, 3)).astype(np.float32)
+    work_fill = rng.random((3, h, w, 3)).astype(np.float32)
+    y0, x0, y1, x1 = region.box
+    same = region.uncrop(work_fill[[2, 0]], frames[[2, 0]], [2, 0], plate_fill, work_fill)
+    assert np.array_equal(same[:, y0:y1, x0:x1], plate_fill[[2, 0]])  # the baseline itself: exactly
+    lifted = region.uncrop(work_fill + 0.25, frames, [0, 1, 2], plate_fill, work_fill)
+    assert np.allclose(lifted[:, y0:y1, x0:x1], plate_fill + 0.25, atol=1e-5)  # a correction, scaled up
+    plain = region.uncrop(work_fill, frames, [0, 1, 2])
+    assert not np.allclose(plain[:, y0:y1, x0:x1], plate_fill, atol=0.1)
+
+
+def test_standard_below_plate_resolution_keeps_propagation_at_plate_resolution():
+    frames = smooth_video(6, 64, 96, speed=2)
+    holes = box_holes(6, 64, 96, 24, 30, 12, move=2)
+    preset = replace(STANDARD, max_working_pixels=1200)
+    region = plan_region(holes, holes, preset)
+    assert region.scaled
+    notes = []
+    from renderer.callbacks import Callbacks
+
+    out = inpaint_arrays(frames, holes, preset=preset, steps=4, callbacks=Callbacks(log=notes.append)).frames
+    assert any("keeping propagation" in n for n in notes), notes
+    y0, x0, y1, x1 = region.box
+    at_plate = PlateFills(frames, holes, region)("propagation")
+    inside = holes[:, y0:y1, x0:x1]
+    assert np.array_equal(out[:, y0:y1, x0:x1][inside], at_plate[inside])
+    assert np.array_equal(out[~holes], frames[~holes])
 
 
 def test_context_widens_the_crop_for_the_non_learning_fills():
