@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from renderer import propagate
 from renderer.errors import ShapeError
 from renderer.evaluate.baselines import flow_propagation
 from renderer.losses import masked_mean_loss
@@ -103,8 +104,6 @@ def test_the_temporal_filter_brings_each_neighbour_to_the_frame_s_light(monkeypa
         [gain[3, 0, 0, 0] / gain[4, 0, 0, 0]] * 3, rel=1e-4)
     steadied = smooth_along_flow(truth, holes, *flows)  # a perfect fill must stay put
     assert np.abs(steadied - truth)[holes].mean() < 1e-3
-    import renderer.propagate as propagate
-
     monkeypatch.setattr(propagate, "exposure_gain", lambda *args: np.ones(3, np.float32))
     unlit = smooth_along_flow(truth, holes, *flows)  # what a plain mean along the motion does
     assert np.abs(unlit - truth)[holes].mean() > 1e-2

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from renderer.callbacks import Callbacks
 from renderer.engine import inpaint_arrays
 from renderer.model import SkipNet
 from renderer.presets import PAPER, STANDARD
@@ -69,8 +70,6 @@ def test_standard_below_plate_resolution_keeps_propagation_at_plate_resolution()
     region = plan_region(holes, holes, preset)
     assert region.scaled
     notes = []
-    from renderer.callbacks import Callbacks
-
     out = inpaint_arrays(frames, holes, preset=preset, steps=4, callbacks=Callbacks(log=notes.append)).frames
     assert any("keeping propagation" in n for n in notes), notes
     y0, x0, y1, x1 = region.box
@@ -166,8 +165,6 @@ def test_standard_keeps_known_pixels_and_explains_its_choice():
     frames = smooth_video(6, 48, 64, speed=1)
     holes = box_holes(6, 48, 64, 16, 20, 8, move=2)
     notes = []
-    from renderer.callbacks import Callbacks
-
     out = inpaint_arrays(frames, holes, preset=STANDARD, steps=6, callbacks=Callbacks(log=notes.append))
     assert np.array_equal(out.frames[~holes], frames[~holes])
     assert any(n.startswith("pre-fill check on held-out holes") for n in notes)
