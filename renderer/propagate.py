@@ -54,12 +54,18 @@ STILL_SNAP = 0.35  # px: a chain that ends this close to its start copies the pi
 SEAM_RING = 2  # px of known pixels around the hole whose propagated colour measures the seam
 SEAM_SIGMA = 1.0  # px: smoothing of the measured seam along the ring (it carries noise)
 INSIDE = 0.999  # a bilinear sample counts as inside the frame when its weight inside exceeds this
-# how hole pixels that no chain reaches are filled from the pixels around them. Diffusion
-# (a harmonic fill) rather than Telea: +1.82 dB on bikes/logo, where no chain reaches 40 %
-# of the hole, +0.06 on city/blob, +-0.01 on the other two development shots, and no change
-# on the held-out-style shots (every chain lands there). The guarded variant keeps Telea:
-# there diffusion lost 1.2 dB on bikes/logo and 0.4 on bikes/blob.
-LEFTOVER = {False: "diffusion", True: "telea"}  # keyed by ``guarded``
+# how hole pixels that no chain reaches are filled from the pixels around them: keyed by
+# ``guarded``, see ``baselines.place_fill``. Diffusion (a harmonic fill) rather than Telea
+# from the propagated pixels: +1.82 dB on bikes/logo, where no chain reaches 40 % of the
+# hole. Then the mean of diffusion and Telea from the hole's true border blended into the
+# propagated pixels (``baselines.blended_telea``) rather than diffusion alone: +0.64 dB
+# there, +1.53 dB at 192x384 (49 % unreached), -0.03 to +0.05 on the city shots at 96x192,
+# -0.09 and -0.06 at 192x384. The blend alone gained more on bikes/logo (+0.76, +2.92) and
+# lost up to 0.37 dB on the city shots: Telea draws a night street's lights as streaks.
+# No change on the held-out-style shots (every chain lands there). The guarded variant
+# keeps Telea: there diffusion lost 1.2 dB on bikes/logo and 0.4 on bikes/blob, and the
+# blend 0.98 on bikes/blob.
+LEFTOVER = {False: "telea-diffusion-mean", True: "telea"}
 # sweeps of the temporal filter over the fill (``smooth_along_flow``). Seamed propagation alone,
 # two sweeps against none: +0.25 / +0.01 / +0.17 / +0.11 dB and 16 / 59 / 31 / 57 % less warp
 # error on the development shots, +0.06 to +0.60 dB on the six held-out-style ones. One sweep:
@@ -102,7 +108,7 @@ def seamed_propagation(frames_linear: np.ndarray, holes: np.ndarray, guarded: bo
                        near: int = NEAR) -> np.ndarray:
     """(F, H, W, 3) scene-linear, bool (F, H, W) -> (F, H, W, 3): flow-guided propagation
     (as the ``flowprop`` baseline) with still chains snapped and seams matched (see the
-    module docstring); Telea where no chain lands; known pixels are the input's.
+    module docstring); where no chain lands, ``LEFTOVER``; known pixels are the input's.
 
     ``guarded``: keep a propagated colour only where the forward and backward chains
     agree, or where one direction alone lands within ``near`` frames (see the module docstring)."""

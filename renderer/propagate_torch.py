@@ -4,123 +4,34 @@ On a GPU box the CPU work before training was most of a ``standard`` run: 100 fr
 at 192x384 spent 33 s in seven propagation pre-fills on an H200's 16-core host, against
 1.2-2.9 s of training. Here every hole pixel of every frame follows its chain at once
 (one gather per step of distance), and the flow completion, the seam's spread and the
-fill where no chain lands are Jacobi sweeps run as convolutions.
+blend where no chain lands are Jacobi sweeps run as convolutions.
 
 The same method and results to within 0.01 dB on the development and held-out-style
 shots (benchmarks/README.md): the bilinear samples here are exact, OpenCV's are fixed
 point (1/32 px), and the diffusion sweeps over one box around every frame's region.
 
-What stays on the CPU: the Telea pre-fill DIS needs, and DIS. (Pre-filling by diffusion
-instead, or Telea on the grey image DIS sees, cost seamed propagation 2.9 and 0.25 dB on
-bikes/blob: DIS's coarse levels see past the 8 px the flow completion replaces.)
+What stays on the CPU: the Telea pre-fill DIS needs, DIS, and the Telea blended in where
+no chain lands. (Pre-filling by diffusion instead, or Telea on the grey image DIS sees,
+cost seamed propagation 2.9 and 0.25 dB on bikes/blob: DIS's coarse levels see past the
+8 px the flow completion replaces.)
 
 Layout: images are (F, C, H, W) on the device; a chain is a point (frame, y, x).
 """
 
 from __future__ import annotations
 
-import functools
-
-import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .colour_torch import decode, encode
 from .errors import ShapeError
+from .image_ops_torch import diffuse, dilate, gaussian_blur
 from .ops import warp
 from .propagate import (AGREEMENT, FLOW_DILATE as GUARDED_DILATE, INSIDE, LEFTOVER, NEAR, SEAM_RING,
                         SEAM_SIGMA, STILL_SNAP, TEMPORAL_SWEEPS)
 
-SWEEPS = 300
 COMPACT_EVERY = 4  # steps of distance between drops of finished chains in ``follow``
 SEAMED_DILATE = 8  # px, as renderer.evaluate.baselines.FLOW_DILATE
-
-
-# -- small image ops ----------------------------------------------------------------------------
-def dilate(mask: torch.Tensor, radius: int) -> torch.Tensor:
-    """bool (F, H, W) grown by OpenCV's elliptic structuring element of size 2 radius + 1."""
-    if radius <= 0:
-        return mask
-    k = torch.from_numpy(cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2).astype(np.float32))
-    out = F.conv2d(mask[:, None].float(), k.to(mask.device)[None, None], padding=radius)
-    return out[:, 0] > 0.5
-
-
-@functools.lru_cache(maxsize=64)
-def _blur_matrix(n: int, sigma: float) -> np.ndarray:
-    """(n, n) float32 M such that ``M @ line`` is ``cv2.GaussianBlur`` of a line of ``n``
-    pixels: OpenCV's float kernel (radius 4 sigma), the taps that fall outside folded back
-    as BORDER_REFLECT_101 (gfedcb|abcdefgh|gfedcba), for any radius."""
-    radius = int(round(sigma * 4))
-    kernel = cv2.getGaussianKernel(2 * radius + 1, sigma, cv2.CV_32F)[:, 0].astype(np.float64)
-    source = np.arange(n)[:, None] + np.arange(-radius, radius + 1)[None, :]
-    if n > 1:
-        period = 2 * (n - 1)
-        source = np.abs(source) % period
-        source = np.where(source >= n, period - source, source)
-    else:
-        source = np.zeros_like(source)
-    out = np.zeros((n, n))
-    np.add.at(out, (np.repeat(np.arange(n), 2 * radius + 1), source.ravel()), np.tile(kernel, n))
-    return out.astype(np.float32)
-
-
-def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """(B, C, H, W) blurred as ``cv2.GaussianBlur(x, (0, 0), sigma)`` on float32. Two matrix
-    products (one per axis): their cost does not grow with sigma, where a convolution's
-    kernel reaches 4 sigma each way (the diffusion's start doubles sigma up to the hole's size)."""
-    rows = torch.from_numpy(_blur_matrix(x.shape[2], float(sigma))).to(x.device)
-    cols = torch.from_numpy(_blur_matrix(x.shape[3], float(sigma))).to(x.device)
-    return torch.matmul(rows, torch.matmul(x, cols.T))
-
-
-def diffuse(field: torch.Tensor, region: torch.Tensor, sweeps: int = SWEEPS) -> torch.Tensor:
-    """``field`` (B, C, H, W) with the pixels of bool ``region`` (B, H, W) replaced by an
-    approximate harmonic fill from the pixels around them; an image with nothing known
-    gets zeros there.
-
-    As ``baselines.diffuse_into``: the start is the known values averaged with Gaussian
-    weights at growing scales (the smallest scale that reaches a pixel wins), then
-    ``sweeps`` Jacobi sweeps of the 4-neighbour mean inside the region, on the box around
-    every image's region. (A pull-push start, cheaper, cost propagation 1.3 dB on bikes/blob:
-    300 sweeps do not converge, and the start shapes the completed flow.)"""
-    if field.ndim != 4 or region.shape != (field.shape[0],) + field.shape[2:]:
-        raise ShapeError(f"diffuse needs (B, C, H, W) and (B, H, W), got {tuple(field.shape)}, {tuple(region.shape)}")
-    if not bool(region.any()):
-        return field.clone()
-    rows, cols = region.any(dim=(0, 2)).nonzero()[:, 0], region.any(dim=(0, 1)).nonzero()[:, 0]
-    y0, y1 = max(int(rows[0]) - 1, 0), int(rows[-1]) + 2
-    x0, x1 = max(int(cols[0]) - 1, 0), int(cols[-1]) + 2
-    known = (~region).to(field.dtype)[:, None]
-    value = field * known
-    out = value.clone()
-    nothing_known = region.flatten(1).all(dim=1)
-    todo = region[:, None] & ~nothing_known[:, None, None, None]  # those end as zeros, below
-    sigma = 1.0
-    while bool(todo.any()):
-        wsum = gaussian_blur(known, sigma)
-        vsum = gaussian_blur(value, sigma)
-        reach = todo & (wsum > 1e-3)
-        out = torch.where(reach, vsum / wsum.clamp(min=1e-12), out)
-        todo &= ~reach
-        sigma *= 2.0
-        if sigma > 4 * max(field.shape[-2:]):  # what no scale reached: the mean of the known
-            mean = value.sum(dim=(2, 3), keepdim=True) / known.sum(dim=(2, 3), keepdim=True).clamp(min=1.0)
-            out = torch.where(todo, mean, out)
-            break
-    sub = out[..., y0:y1, x0:x1].contiguous()
-    inside = region[:, None, y0:y1, x0:x1]
-    four = torch.tensor([[0.0, 0.25, 0.0], [0.25, 0.0, 0.25], [0.0, 0.25, 0.0]], device=field.device,
-                        dtype=field.dtype)
-    weight = four.expand(sub.shape[1], 1, 3, 3)
-    for _ in range(sweeps):
-        mean = F.conv2d(F.pad(sub, (1, 1, 1, 1), mode="replicate"), weight, groups=sub.shape[1])
-        sub = torch.where(inside, mean, sub)
-    out[..., y0:y1, x0:x1] = sub
-    if bool(nothing_known.any()):
-        out[nothing_known] = 0.0
-    return out
 
 
 # -- flow ---------------------------------------------------------------------------------------
@@ -346,6 +257,8 @@ def propagate_sets(frames_linear: np.ndarray, hole_sets: list[np.ndarray], guard
         result = diffuse(result, rest)
     if leftover == "telea" and bool(rest.any()):
         result = _telea_on_host(result, rest)
+    if leftover == "telea-diffusion-mean" and bool(rest.any()):
+        result = 0.5 * (_blended_telea(frames, hole, result, rest) + diffuse(result, rest))
     result = smooth_along_flow(result, hole, forward, backward, n, TEMPORAL_SWEEPS)
     out = result.permute(0, 2, 3, 1).cpu().numpy()
     for j, k in enumerate(todo):
@@ -366,6 +279,17 @@ def _telea_on_host(result: torch.Tensor, rest: torch.Tensor) -> torch.Tensor:
     for t, image in zip(frames_left, filled):
         out[t] = image
     return torch.from_numpy(out).to(result.device).permute(0, 3, 1, 2)
+
+
+def _blended_telea(frames: torch.Tensor, hole: torch.Tensor, filled: torch.Tensor, rest: torch.Tensor
+                   ) -> torch.Tensor:
+    """``baselines.blended_telea`` of (N, 3, H, W) frames, bool (N, H, W) holes, the fill so
+    far and its unfilled pixels ``rest``: Telea of each frame's whole hole on the host
+    (only frames with a pixel left), the correction diffused on the device."""
+    has_rest = rest.flatten(1).any(dim=1)
+    base = _telea_on_host(frames, hole & has_rest[:, None, None])
+    correction = diffuse(torch.where(rest[:, None], 0.0, filled - base), rest)
+    return torch.where(rest[:, None], base + correction, filled)
 
 
 def smooth_along_flow(fill: torch.Tensor, hole: torch.Tensor, forward: torch.Tensor, backward: torch.Tensor,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from renderer import propagate, propagate_torch as pt
+from renderer import image_ops_torch as image_ops, propagate, propagate_torch as pt
 from renderer.colour import decode
 from renderer.colour_torch import display_like
 from renderer.errors import ShapeError
@@ -25,7 +25,7 @@ from standard_kit import box_holes, smooth_video
 def test_gaussian_blur_is_opencvs(sigma):
     rng = np.random.default_rng(0)
     image = rng.random((20, 36, 2)).astype(np.float32)
-    ours = pt.gaussian_blur(torch.from_numpy(image).permute(2, 0, 1)[None], sigma)[0].permute(1, 2, 0).numpy()
+    ours = image_ops.gaussian_blur(torch.from_numpy(image).permute(2, 0, 1)[None], sigma)[0].permute(1, 2, 0).numpy()
     assert np.abs(ours - cv2.GaussianBlur(image, (0, 0), sigma)).max() < 1e-5
 
 
@@ -35,15 +35,15 @@ def test_diffuse_matches_diffuse_into_frame_by_frame():
     region = np.zeros((3, 40, 56), bool)
     region[0, 10:30, 8:30] = True
     region[1, 2:12, 30:54] = True  # another box: the sweeps run on the union of the boxes
-    ours = pt.diffuse(torch.from_numpy(field).permute(0, 3, 1, 2), torch.from_numpy(region))
+    ours = image_ops.diffuse(torch.from_numpy(field).permute(0, 3, 1, 2), torch.from_numpy(region))
     ours = ours.permute(0, 2, 3, 1).numpy()
     for k in range(3):
         assert np.abs(ours[k] - diffuse_into(field[k], region[k])).max() < 1e-4
     assert np.array_equal(ours[2], field[2])  # nothing to fill there
-    everything = pt.diffuse(torch.ones(1, 1, 4, 4), torch.ones(1, 4, 4, dtype=torch.bool))
+    everything = image_ops.diffuse(torch.ones(1, 1, 4, 4), torch.ones(1, 4, 4, dtype=torch.bool))
     assert torch.equal(everything, torch.zeros(1, 1, 4, 4))  # nothing known: zeros, as diffuse_into
     with pytest.raises(ShapeError):
-        pt.diffuse(torch.zeros(1, 2, 4, 4), torch.zeros(1, 4, 5, dtype=torch.bool))
+        image_ops.diffuse(torch.zeros(1, 2, 4, 4), torch.zeros(1, 4, 5, dtype=torch.bool))
 
 
 def test_follow_lands_where_the_opencv_chains_land():
@@ -100,19 +100,33 @@ def test_the_temporal_filter_on_the_device_is_the_opencv_one():
                              torch.zeros(5, 2, 8, 8), torch.zeros(5, 2, 8, 8), period=2)
 
 
-def test_unreached_pixels_are_diffused_in_the_seamed_fill_and_given_to_telea_in_the_guarded():
-    # a still shot with a still hole: no chain lands, the fill comes from around the hole
+def test_unreached_pixels_get_telea_and_diffusion_in_the_seamed_fill_and_telea_in_the_guarded():
+    # a still shot with a still hole: no chain lands, so there is nothing to blend Telea into
     frames = np.repeat(smooth_video(1, 40, 40, speed=0), 5, axis=0)
     holes = box_holes(5, 40, 40, 12, 12, 14, move=0)
     seamed = propagate.seamed_propagation(frames, holes)
     guarded = propagate.guarded_propagation(frames, holes)
     for k in range(5):
-        assert np.allclose(seamed[k], diffuse_into(frames[k], holes[k]), atol=1e-6)
-        assert np.allclose(guarded[k], baselines.telea_frame(frames[k], holes[k]), atol=1e-6)
+        telea, diffused = baselines.telea_frame(frames[k], holes[k]), diffuse_into(frames[k], holes[k])
+        assert np.abs(telea - diffused)[holes[k]].mean() > 1e-2
+        assert np.allclose(seamed[k], 0.5 * (telea + diffused), atol=1e-5)
+        assert np.allclose(guarded[k], telea, atol=1e-6)
     assert np.abs(pt.seamed_propagation(frames, holes, device="cpu") - seamed).max() < 1e-4
+    assert np.abs(pt.seamed_propagation(frames, holes, guarded=True, device="cpu") - guarded).max() < 1e-4
     with pytest.raises(baselines.MetricInputError):
         baselines.place_fill(frames[0], holes[0], *np.nonzero(holes[0]), frames[0][holes[0]],
                              np.zeros(holes[0].sum(), bool), leftover="smear")
+
+
+def test_the_port_blends_telea_into_the_propagated_pixels_as_the_opencv_version():
+    # a slow pan under a wide still hole: chains reach its edges, not its middle
+    frames = smooth_video(6, 40, 56, speed=1) * 1.5
+    holes = box_holes(6, 40, 56, 10, 14, 24, move=0)
+    ours = pt.seamed_propagation(frames, holes, device="cpu")
+    theirs = propagate.seamed_propagation(frames, holes)
+    telea = baselines.telea(frames, holes)
+    assert np.abs(theirs[holes] - telea[holes]).mean() > 1e-2  # the blend moved Telea
+    assert np.abs(ours[holes] - theirs[holes]).mean() < 2e-3
 
 
 def test_held_out_error_on_the_device_is_the_host_ones():

@@ -12,7 +12,7 @@ import torch
 
 from renderer import propagate
 from renderer.errors import ShapeError
-from renderer.evaluate.baselines import flow_propagation
+from renderer.evaluate.baselines import MetricInputError, blended_telea, flow_propagation, telea_frame
 from renderer.losses import masked_mean_loss
 from renderer.propagate import exposure_gain, seam_offset, seamed_propagation, smooth_along_flow
 
@@ -48,6 +48,28 @@ def test_an_exposure_change_between_frames_leaves_no_seam():
     seamed_err = np.abs(seamed[holes] - frames[holes]).mean()
     plain_err = np.abs(plain[holes] - frames[holes]).mean()
     assert seamed_err < 0.5 * plain_err, (seamed_err, plain_err)
+
+
+def test_unreached_pixels_take_telea_s_shape_and_the_propagated_pixels_level():
+    frame = smooth_video(1, 40, 48, speed=0)[0]
+    hole = np.zeros((40, 48), bool)
+    hole[10:30, 10:38] = True
+    telea = telea_frame(frame, hole)
+    rest = hole.copy()
+    rest[:, 10:20] = False
+    filled = np.where(hole[..., None], telea, frame)
+    filled[10:30, 10:20] += 0.2  # the left of the hole was propagated; its level is Telea's + 0.2
+    out = blended_telea(frame, hole, filled, rest)
+    assert np.array_equal(out[~rest], filled[~rest])
+    lift = (out - telea)[20].mean(axis=1)  # along the middle row
+    assert lift[20] > 0.17  # next to the propagated pixels, their level
+    assert abs(lift[37]) < 0.01  # next to the known border, Telea's
+    assert np.all(np.diff(lift[20:38]) < 0)  # in between, a smooth hand-over
+    # where what was propagated is what Telea draws, the fill is Telea's
+    same = blended_telea(frame, hole, np.where(hole[..., None], telea, frame), rest)
+    assert np.allclose(same, telea, atol=1e-5)
+    with pytest.raises(MetricInputError):
+        blended_telea(frame, hole, filled[:-1], rest)
 
 
 def test_seam_offset_spreads_the_ring_difference_into_the_hole():
