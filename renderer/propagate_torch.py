@@ -258,7 +258,7 @@ def propagate_sets(frames_linear: np.ndarray, hole_sets: list[np.ndarray], guard
     if leftover == "telea" and bool(rest.any()):
         result = _telea_on_host(result, rest)
     if leftover == "telea-diffusion-mean" and bool(rest.any()):
-        result = 0.5 * (_blended_telea(frames, hole, result, rest) + diffuse(result, rest))
+        result = _blended_telea(frames, hole, result, rest, weight=0.5)
     result = smooth_along_flow(result, hole, forward, backward, n, TEMPORAL_SWEEPS)
     out = result.permute(0, 2, 3, 1).cpu().numpy()
     for j, k in enumerate(todo):
@@ -281,13 +281,13 @@ def _telea_on_host(result: torch.Tensor, rest: torch.Tensor) -> torch.Tensor:
     return torch.from_numpy(out).to(result.device).permute(0, 3, 1, 2)
 
 
-def _blended_telea(frames: torch.Tensor, hole: torch.Tensor, filled: torch.Tensor, rest: torch.Tensor
-                   ) -> torch.Tensor:
+def _blended_telea(frames: torch.Tensor, hole: torch.Tensor, filled: torch.Tensor, rest: torch.Tensor,
+                   weight: float = 1.0) -> torch.Tensor:
     """``baselines.blended_telea`` of (N, 3, H, W) frames, bool (N, H, W) holes, the fill so
     far and its unfilled pixels ``rest``: Telea of each frame's whole hole on the host
     (only frames with a pixel left), the correction diffused on the device."""
     has_rest = rest.flatten(1).any(dim=1)
-    base = _telea_on_host(frames, hole & has_rest[:, None, None])
+    base = weight * _telea_on_host(frames, hole & has_rest[:, None, None])
     correction = diffuse(torch.where(rest[:, None], 0.0, filled - base), rest)
     return torch.where(rest[:, None], base + correction, filled)
 

@@ -252,19 +252,22 @@ def blend_hits(c_f: np.ndarray, d_f: np.ndarray, c_b: np.ndarray, d_b: np.ndarra
     return (c_f * w_f[:, None] + c_b * w_b[:, None]) / np.maximum(w_f + w_b, 1e-12)[:, None]
 
 
-def blended_telea(frame: np.ndarray, hole: np.ndarray, filled: np.ndarray, rest: np.ndarray) -> np.ndarray:
+def blended_telea(frame: np.ndarray, hole: np.ndarray, filled: np.ndarray, rest: np.ndarray,
+                  weight: float = 1.0) -> np.ndarray:
     """Telea from the hole's true border, blended into the pixels around ``rest``.
 
     frame (H, W, C) the plate; hole bool (H, W) its unknown pixels; filled (H, W, C) with
     every pixel outside bool ``rest`` (part of ``hole``) known or already filled ->
-    (H, W, C) float32: ``filled`` with ``rest`` set to Telea of the whole hole plus the
-    harmonic interpolation (``diffuse_into``) of ``filled - Telea`` from rest's border: the
-    gradients of a fill drawn from real pixels, the values of the fill around it (Poisson
-    blending, Pérez et al. 2003). Where nothing around ``rest`` differs from Telea, this is Telea."""
+    (H, W, C) float32: ``filled`` with ``rest`` set to ``weight`` x Telea of the whole hole
+    plus the harmonic interpolation (``diffuse_into``) of ``filled - weight x Telea`` from
+    rest's border. At weight 1: the gradients of a fill drawn from real pixels, the values
+    of the fill around it (Poisson blending, Pérez et al. 2003); where nothing around
+    ``rest`` differs from Telea, this is Telea. At weight 0: ``diffuse_into(filled, rest)``.
+    Diffusion is linear, so weight 0.5 is the mean of the two, for one diffusion."""
     if filled.shape != frame.shape or hole.shape != frame.shape[:2] or rest.shape != hole.shape:
         raise MetricInputError(f"blended_telea needs (H, W, C) frame and fill and (H, W) masks, got "
                                f"{frame.shape}, {filled.shape}, {hole.shape}, {rest.shape}")
-    base = telea_frame(frame, hole)
+    base = weight * telea_frame(frame, hole)
     correction = diffuse_into(np.where(rest[..., None], 0.0, filled - base).astype(np.float32), rest)
     return np.where(rest[..., None], base + correction, filled).astype(np.float32)
 
@@ -276,8 +279,8 @@ def place_fill(frame: np.ndarray, hole: np.ndarray, ys: np.ndarray, xs: np.ndarr
                use: np.ndarray, leftover: str = "telea") -> np.ndarray:
     """(H, W, 3) frame with ``colours[use]`` at hole pixels (ys, xs)[use], the hole's other
     pixels filled from around them (``leftover``: "telea", "diffusion" (``diffuse_into``)
-    or "telea-diffusion-mean", the mean of diffusion and ``blended_telea``), and every pixel
-    outside ``hole`` the frame's own."""
+    or "telea-diffusion-mean", the mean of the two ``blended_telea`` ends, weight 0.5), and
+    every pixel outside ``hole`` the frame's own."""
     if leftover not in LEFTOVERS:
         raise MetricInputError(f"leftover must be one of {', '.join(LEFTOVERS)}, got {leftover!r}")
     out = np.array(frame, dtype=np.float32, copy=True)
@@ -290,7 +293,7 @@ def place_fill(frame: np.ndarray, hole: np.ndarray, ys: np.ndarray, xs: np.ndarr
         elif leftover == "diffusion":
             out = diffuse_into(out, rest)
         else:
-            out = 0.5 * (blended_telea(frame, hole, out, rest) + diffuse_into(out, rest))
+            out = blended_telea(frame, hole, out, rest, weight=0.5)
     return np.where(hole[..., None], out, frame)
 
 
