@@ -1,6 +1,6 @@
 """The propagation pre-fill ported to torch for GPU runs (``renderer.propagate_torch``),
 checked on the CPU against the OpenCV version it must match, piece by piece and whole;
-and the held-out check computed on the device (``selfsup.held_out_error_on_device``)."""
+and the held-out check computed on the device (``heldout.held_out_error_on_device``)."""
 
 from __future__ import annotations
 
