@@ -1,11 +1,11 @@
 """`standard` on a 2048x1080 plate with a small moving hole: the path that trains below
-plate resolution and brings the fill back to it (``renderer.roi``). Prints the log's
+plate resolution and brings the fill back to it (``renderer.pipeline.region``). Prints the log's
 held-out check and time line, wall seconds, peak RSS and hole PSNR against the clip.
 
     .venv/bin/python benchmarks/plate_resolution.py [CLIP] [STEPS]
 
 Default: ../shared/data/clips/bikes.mp4, 300 steps; 16 frames from frame 10, a 150x200
-box at (500, 900) moving 3 px a frame to the right (benchmarks/README.md, session 6).
+box at (500, 900) moving 3 px a frame to the right (benchmarks/README.md, "A 2048x1080 plate").
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from renderer.callbacks import Callbacks
-from renderer.engine import inpaint_arrays
+from renderer.inpaint import inpaint_arrays
 from renderer.evaluate import metrics
 from renderer.evaluate.clips import read_video
 from renderer.presets import STANDARD

@@ -10,18 +10,14 @@ The wire protocol is described in ``docs/protocol.md`` (generated from
 is separate from the package version.
 """
 
-from . import events
-from .client import Client
-from .errors import (BadShot, BridgeError, BufferMismatch, HelloRequired, ImageError, JobCancelled, JobFailed,
-                     KeyFileError, LimitExceeded, MalformedMessage, MissingField, OutOfOrder, PathRefused,
-                     ProtocolError, ServerError, ServerUnreachable, Timeout, UnknownField, UnknownJob,
-                     UnknownMessageType, VersionMismatch, WrongFieldType)
-from .events import JobOutcome
-from .job import Job
-from .keys import CurveClient
-from .messages import MESSAGES, PROTOCOL_VERSION
-from .wire import Limits, Pixels
+import importlib
 
+# names are loaded from their modules when first used, so that importing a light part
+# (``bridge.sequence``, ``bridge.errors``) does not load ZeroMQ into a host at start-up
+_HOME = {
+    "Client": "client", "Job": "job", "JobOutcome": "events", "CurveClient": "keys", "MESSAGES": "messages",
+    "PROTOCOL_VERSION": "messages", "Limits": "wire", "Pixels": "wire",
+}
 __all__ = [
     "Client", "Job", "JobOutcome", "CurveClient", "events", "MESSAGES", "PROTOCOL_VERSION", "Limits", "Pixels",
     "BridgeError", "ServerUnreachable", "VersionMismatch", "ProtocolError", "MalformedMessage",
@@ -30,3 +26,14 @@ __all__ = [
     "LimitExceeded", "PathRefused", "UnknownJob", "BadShot", "JobFailed", "JobCancelled", "Timeout",
     "KeyFileError", "ImageError", "ServerError",
 ]
+
+
+def __getattr__(name: str):
+    if name == "events":
+        return importlib.import_module(".events", __name__)
+    if name in __all__:
+        module = importlib.import_module("." + _HOME.get(name, "errors"), __name__)
+        value = getattr(module, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'bridge' has no attribute {name!r}")

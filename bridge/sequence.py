@@ -1,37 +1,55 @@
 """Frame-numbered paths: ``plate.####.exr``, ``plate.%04d.exr``, ``plate.$F4.exr``.
 
-Nuke style: each ``#`` (or ``@``) is one digit of padding (``####`` = 4 digits).
-Frame numbers are kept as they are (1001 stays 1001).
+Nuke style: each ``#`` (or ``@``) is one digit of padding (``####`` = 4 digits, as
+``fileseq.PAD_STYLE_HASH1``); ``%04d``, ``$F4`` and ``@@@@`` mean the same. Only the
+last token in the file name counts. Frame numbers are kept as they are (1001 stays 1001).
 """
 
 from __future__ import annotations
 
+import os
 import re
 
-_PATTERN = re.compile(r"(#+|@+|%0?(\d*)d|\$F(\d*))")
+# the last frame token of the file name (a token in a folder name is part of the folder)
+_TOKEN = re.compile(r"(#+|@+|%0?(\d*)d|\$F(\d*))(?!.*(#|@|%0?\d*d|\$F\d*))")
+
+
+def padding(pattern: str) -> int | None:
+    """Digits of the frame token in ``pattern``'s file name, or None when it has none."""
+    match = _TOKEN.search(os.path.basename(pattern))
+    if match is None:
+        return None
+    token = match.group(1)
+    if token[0] in "#@":
+        return len(token)
+    digits = match.group(2) if token.startswith("%") else match.group(3)
+    return int(digits) if digits else 1
 
 
 def has_frame_token(pattern: str) -> bool:
-    """True if ``pattern`` contains a frame-number token."""
-    return _PATTERN.search(pattern) is not None
+    """True if ``pattern``'s file name contains a frame-number token."""
+    return padding(pattern) is not None
 
 
 def frame_path(pattern: str, frame: int) -> str:
-    """``pattern`` with its (last) frame token replaced by ``frame``, padded.
-    A pattern without a token names one file for every frame."""
-    matches = list(_PATTERN.finditer(pattern))
-    if not matches:
+    """``pattern`` with its frame token replaced by ``frame``, padded (``pattern`` itself
+    when it has no token: one file for every frame). The one implementation that the
+    renderer, the server and the plugins share."""
+    pad = padding(pattern)
+    if pad is None:
         return pattern
-    m = matches[-1]
-    token = m.group(1)
-    if token[0] in "#@":
-        pad = len(token)
-    elif token.startswith("%"):
-        pad = int(m.group(2) or 0)
-    else:
-        pad = int(m.group(3) or 0)
-    text = f"{frame:0{pad}d}" if frame >= 0 else "-" + f"{-frame:0{pad}d}"
-    return pattern[:m.start()] + text + pattern[m.end():]
+    head, tail = os.path.split(pattern)
+    number = f"-{abs(frame):0{pad}d}" if frame < 0 else f"{frame:0{pad}d}"
+    return os.path.join(head, _TOKEN.sub(number, tail, count=1))
+
+
+def to_hash(pattern: str) -> str:
+    """``pattern`` with its frame token written as ``#`` (one per digit)."""
+    pad = padding(pattern)
+    if pad is None:
+        return pattern
+    head, tail = os.path.split(pattern)
+    return os.path.join(head, _TOKEN.sub("#" * pad, tail, count=1))
 
 
 def parse_frames(value, limit: int = 100_000) -> list[int]:

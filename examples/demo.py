@@ -19,9 +19,9 @@ import numpy as np
 from renderer import api
 from renderer.callbacks import Callbacks
 from renderer.colour import linear_to_srgb
-from renderer.exrio import read_image
+from renderer.io.exrio import read_image
 from renderer.progress import ProgressReporter
-from renderer.sequences import frame_path
+from renderer.io.sequences import frame_path
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

@@ -12,29 +12,49 @@
 
 from __future__ import annotations
 
+import functools
+
 from .callbacks import Callbacks, Progress
-from .config import MaskConfig, ShotConfig, load_shot, shot_from_dict, shot_to_dict
-from .errors import (Cancelled, CheckpointError, ConfigError, DeviceError, InputError, MatteError,
+from .errors import (Cancelled, CheckpointError, ConfigError, DeviceError, InputError, InternalError, MatteError,
                      OutputError, RendererError)
+from .io.config import MaskConfig, ShotConfig, load_shot, shot_from_dict, shot_to_dict
 from .presets import PRESETS, get_preset
 
 __all__ = [
     "Callbacks", "Progress", "ShotConfig", "MaskConfig", "load_shot", "shot_from_dict", "shot_to_dict",
     "validate", "render", "inpaint", "RenderResult", "InpaintResult", "ShotReport", "PRESETS", "get_preset",
     "RendererError", "ConfigError", "InputError", "MatteError", "OutputError", "CheckpointError",
-    "DeviceError", "Cancelled",
+    "DeviceError", "Cancelled", "InternalError",
 ]
 
 
+def _guarded(func):
+    """Every failure leaves the API as a ``RendererError``: a bug becomes ``InternalError``,
+    whose message names the crash log (the original exception is its ``__cause__``)."""
+
+    @functools.wraps(func)
+    def call(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except (RendererError, MemoryError):
+            raise
+        except Exception as exc:
+            raise InternalError.from_exception(exc) from exc
+
+    return call
+
+
+@_guarded
 def validate(shot: ShotConfig):
     """Check a shot without training: files present, sizes agree, frames complete,
     the matte channel exists and is not empty everywhere, output safe.
     Returns a ``ShotReport``; raises a ``RendererError`` subclass on bad input."""
-    from .shot import validate_shot
+    from .io.shot import validate_shot
 
     return validate_shot(shot)
 
 
+@_guarded
 def render(shot: ShotConfig, *, preset: str | None = None, steps: int | None = None,
            device: str | None = None, seed: int | None = None, fresh: bool = False,
            callbacks: Callbacks | None = None):
@@ -46,13 +66,14 @@ def render(shot: ShotConfig, *, preset: str | None = None, steps: int | None = N
     return render_shot(shot, fresh=fresh, callbacks=callbacks)
 
 
+@_guarded
 def inpaint(frames, holes, *, preset: str = "standard", steps: int | None = None, device: str = "cpu",
             seed: int = 0, callbacks: Callbacks | None = None, work_dir=None, fresh: bool = True,
             perceptual_weights: str | None = None, cuda_graphs: bool = True):
     """Fill ``holes`` (bool (F,H,W), True = fill) in ``frames`` (scene-linear float32
     (F,H,W,3)). Known pixels come back unchanged. Returns an ``InpaintResult``.
-    ``cuda_graphs``: on a GPU, replay the training step from CUDA graphs (see ``renderer.graphs``)."""
-    from .engine import inpaint_arrays
+    ``cuda_graphs``: on a GPU, replay the training step from CUDA graphs (see ``renderer.method.graphs``)."""
+    from .inpaint import inpaint_arrays
 
     return inpaint_arrays(frames, holes, preset=get_preset(preset), steps=steps, device=device, seed=seed,
                           callbacks=callbacks, work_dir=work_dir, fresh=fresh,
@@ -65,11 +86,11 @@ def __getattr__(name):  # result types live with the code that makes them
 
         return RenderResult
     if name in ("InpaintResult",):
-        from .engine import InpaintResult
+        from .inpaint import InpaintResult
 
         return InpaintResult
     if name in ("ShotReport",):
-        from .shot import ShotReport
+        from .io.shot import ShotReport
 
         return ShotReport
     raise AttributeError(name)

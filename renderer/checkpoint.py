@@ -8,6 +8,7 @@ and renamed, and loaded with ``weights_only=True``.
 
 from __future__ import annotations
 
+import json
 import os
 
 import torch
@@ -27,9 +28,10 @@ def save(path: str, state: dict) -> None:
     os.replace(tmp, path)
 
 
-def load(path: str, *, shot_fingerprint: str, settings: str) -> dict | None:
+def load(path: str, *, shot_fingerprint: str, settings: str, any_steps: bool = False) -> dict | None:
     """The checkpoint at ``path``, or None if there is none. Refuses one made for
-    another shot or other settings, with what to do about it."""
+    another shot or other settings, with what to do about it. ``any_steps``: a
+    checkpoint made for another step count is taken too (inference trains nothing)."""
     if not os.path.isfile(path):
         return None
     try:
@@ -42,7 +44,22 @@ def load(path: str, *, shot_fingerprint: str, settings: str) -> dict | None:
     if state.get("shot_fingerprint") != shot_fingerprint:
         raise CheckpointError(f"checkpoint {path} was made for a different shot (other plates or matte); "
                               f"rerun with --fresh to start over, or point work_dir elsewhere")
-    if state.get("settings") != settings:
+    if not _same_settings(state.get("settings"), settings, any_steps):
         raise CheckpointError(f"checkpoint {path} was made with other settings ({state.get('settings')}; "
                               f"now {settings}); rerun with the same settings to resume, or --fresh")
     return state
+
+
+def _same_settings(made: str | None, wanted: str, any_steps: bool) -> bool:
+    if not any_steps or made is None:
+        return made == wanted
+    try:
+        made_dict = json.loads(made)
+    except ValueError:
+        return False
+    return isinstance(made_dict, dict) and dict(made_dict, steps=None) == dict(json.loads(wanted), steps=None)
+
+
+def steps_of(state: dict) -> int:
+    """The step count a checkpoint's run was made for."""
+    return int(json.loads(state["settings"])["steps"])

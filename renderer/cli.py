@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from .errors import RendererError
+from .errors import InternalError, RendererError
 
 _OVERRIDES = [
     click.option("--steps", type=click.IntRange(min=1), default=None, help="Total training steps (overrides the preset)."),
@@ -46,14 +46,17 @@ def _run(func):
         _fail(RuntimeError("interrupted; the last checkpoint is kept, rerun to resume"), 130)
     except MemoryError:
         _fail(RuntimeError("out of memory; try a smaller working size, fewer frames or another device"), 7)
+    except Exception as exc:  # a bug: one line naming the crash log, never a raw stack
+        error = InternalError.from_exception(exc)
+        _fail(error, error.exit_code)
 
 
 def _load(shot_file: str, path_mapping: str | None, **overrides):
-    from .config import load_shot
+    from .io.config import load_shot
 
     mapper = None
     if path_mapping:
-        from .pathmap import load_rules
+        from .io.pathmap import load_rules
 
         mapper = load_rules(path_mapping)
     shot = load_shot(shot_file, path_mapping=mapper)
@@ -84,7 +87,7 @@ def render(shot_file, steps, preset, device, seed, path_mapping, fresh, frames):
     """Train on SHOT_FILE and write its output sequence (resumes from a checkpoint)."""
 
     def go():
-        from .config import parse_frames
+        from .io.config import parse_frames
         from .render import render_shot
 
         shot = _load(shot_file, path_mapping, steps=steps, preset=preset, device=device, seed=seed)
@@ -132,7 +135,7 @@ def validate(shot_file, path_mapping):
     """Check SHOT_FILE without training: files present, sizes agree, frames complete."""
 
     def go():
-        from .shot import validate_shot
+        from .io.shot import validate_shot
 
         shot = _load(shot_file, path_mapping)
         report = validate_shot(shot)

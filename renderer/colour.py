@@ -11,25 +11,26 @@ from __future__ import annotations
 
 import numpy as np
 
-_A = 10.5402377416545
-_B = 0.0729055341958355
-_CUT_LIN = 0.0078125
-_CUT_ENC = 0.155251141552511
+# ACEScct's linear toe (S-2016-001): y = TOE_SLOPE x + TOE_OFFSET below TOE_CUT_LINEAR (TOE_CUT_ENCODED encoded)
+TOE_SLOPE = 10.5402377416545
+TOE_OFFSET = 0.0729055341958355
+TOE_CUT_LINEAR = 0.0078125
+TOE_CUT_ENCODED = 0.155251141552511
 
 
 def linear_to_acescct(x: np.ndarray) -> np.ndarray:
     """Scene-linear -> ACEScct, any shape, float32 out."""
     x = np.asarray(x, dtype=np.float32)
-    safe = np.maximum(x, _CUT_LIN)
+    safe = np.maximum(x, TOE_CUT_LINEAR)
     log = (np.log2(safe) + 9.72) / 17.52
-    return np.where(x <= _CUT_LIN, _A * x + _B, log).astype(np.float32)
+    return np.where(x <= TOE_CUT_LINEAR, TOE_SLOPE * x + TOE_OFFSET, log).astype(np.float32)
 
 
 def acescct_to_linear(y: np.ndarray) -> np.ndarray:
     """ACEScct -> scene-linear, any shape, float32 out."""
     y = np.asarray(y, dtype=np.float32)
     lin = np.exp2(np.minimum(y, 2.0) * 17.52 - 9.72)
-    return np.where(y <= _CUT_ENC, (y - _B) / _A, lin).astype(np.float32)
+    return np.where(y <= TOE_CUT_ENCODED, (y - TOE_OFFSET) / TOE_SLOPE, lin).astype(np.float32)
 
 
 def encode(x: np.ndarray) -> np.ndarray:

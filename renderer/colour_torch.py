@@ -5,22 +5,22 @@ from __future__ import annotations
 
 import torch
 
-from .colour import _A, _B, _CUT_ENC, _CUT_LIN
+from .colour import TOE_CUT_ENCODED, TOE_CUT_LINEAR, TOE_OFFSET, TOE_SLOPE
 
 
 def encode(x: torch.Tensor) -> torch.Tensor:
     """Scene-linear -> ACEScct clipped to [0, 1] (``colour.encode``)."""
-    log = (torch.log2(x.clamp(min=_CUT_LIN)) + 9.72) / 17.52
-    return torch.where(x <= _CUT_LIN, _A * x + _B, log).clamp(0.0, 1.0)
+    log = (torch.log2(x.clamp(min=TOE_CUT_LINEAR)) + 9.72) / 17.52
+    return torch.where(x <= TOE_CUT_LINEAR, TOE_SLOPE * x + TOE_OFFSET, log).clamp(0.0, 1.0)
 
 
 def decode(y: torch.Tensor) -> torch.Tensor:
     """ACEScct -> scene-linear (``colour.decode``)."""
     lin = torch.exp2(y.clamp(max=2.0) * 17.52 - 9.72)
-    return torch.where(y <= _CUT_ENC, (y - _B) / _A, lin)
+    return torch.where(y <= TOE_CUT_ENCODED, (y - TOE_OFFSET) / TOE_SLOPE, lin)
 
 
 def display_like(x: torch.Tensor) -> torch.Tensor:
-    """Scene-linear -> the sRGB transfer, highlights kept (``selfsup.display_like``)."""
+    """Scene-linear -> the sRGB transfer, highlights kept (``pipeline.holdout.display_like``)."""
     x = x.clamp(min=0.0)
     return torch.where(x <= 0.0031308, 12.92 * x, 1.055 * x.clamp(min=1e-12) ** (1 / 2.4) - 0.055)

@@ -7,6 +7,11 @@ line on stderr and a non-zero exit code (``exit_code``).
 
 from __future__ import annotations
 
+import os
+import tempfile
+import time
+import traceback
+
 
 class RendererError(Exception):
     """Root of every error the renderer raises on purpose."""
@@ -56,3 +61,25 @@ class Cancelled(RendererError):
     """The job was cancelled by its caller; checkpoints up to now are kept."""
 
     exit_code = 130
+
+
+class InternalError(RendererError):
+    """A bug: something failed that no check foresaw. The message names the log file that
+    holds the traceback, to attach to a bug report."""
+
+    exit_code = 1
+
+    @classmethod
+    def from_exception(cls, exc: BaseException) -> "InternalError":
+        """Write ``exc``'s traceback to a crash log; the error names the log."""
+        folder = os.environ.get("RENDERER_LOG_DIR") or os.path.join(tempfile.gettempdir(), "internal-inpaint")
+        path = os.path.join(folder, f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log")
+        try:
+            os.makedirs(folder, exist_ok=True)
+            with open(path, "w") as log:
+                log.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+            where = f"the traceback is in {path}"
+        except OSError:
+            where = "the traceback could not be written to a log"
+        text = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+        return cls(f"internal error: {text}; {where}; please report it with that file")

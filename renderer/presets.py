@@ -1,6 +1,6 @@
 """Named training recipes. Torch-free, so config validation stays light.
 
-``paper`` is Zhang et al. 2019 exactly as ``shared/design/method.md`` gives it;
+``paper`` is Zhang et al. 2019 as ``docs/method.md`` describes it;
 ``dip-vid`` and ``dip-frame`` are the paper's ablations on the same code;
 ``standard`` is our faster default (see README, "Presets").
 """
@@ -8,6 +8,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+
+from .errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -133,8 +135,6 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (STANDARD, PAPER, DIP_VID, DIP_
 
 
 def get_preset(name: str) -> Preset:
-    from .errors import ConfigError
-
     try:
         return PRESETS[name]
     except KeyError:

@@ -5,17 +5,19 @@ from __future__ import annotations
 import os
 import time
 
+from dataclasses import dataclass, field, replace
+
 import numpy as np
-from dataclasses import dataclass, field
 
 from . import distributed
 from .callbacks import Callbacks, Progress
-from .config import ShotConfig, work_dir
-from .engine import inpaint_arrays
 from .errors import ConfigError
-from .exrio import write_image
+from .inpaint import inpaint_arrays
+from .io.config import ShotConfig, work_dir
+from .io.exrio import Image, read_image, write_image
+from .io.shot import ShotWindow, load_shot_window, validate_shot
+from .pipeline.region import region_around, work_box
 from .presets import get_preset
-from .shot import load_shot_data, validate_shot
 
 
 @dataclass
@@ -59,6 +61,47 @@ def window_weights(n_frames: int, windows: list[tuple[int, int]], w: int) -> lis
     return weights
 
 
+def blend_windows(image: Image, rgb_index, parts: list) -> np.ndarray:
+    """``image``'s pixels, changed in place: the fills of the windows that rendered the frame,
+    ``parts`` [(weight, box (y0, x0, y1, x1), composited rgb (h, w, 3), alpha (h, w))],
+    cross-faded by weight where the alpha is above 0; every other pixel is the plate's."""
+    uy0, ux0 = min(p[1][0] for p in parts), min(p[1][1] for p in parts)
+    uy1, ux1 = max(p[1][2] for p in parts), max(p[1][3] for p in parts)
+    inside = image.pixels[uy0:uy1, ux0:ux1]
+    source = inside[..., list(rgb_index)]
+    total, weight = 0.0, 0.0
+    alpha = np.zeros(source.shape[:2], np.float32)
+    for wt, (y0, x0, y1, x1), rgb, part_alpha in parts:
+        placed = source.copy()
+        placed[y0 - uy0:y1 - uy0, x0 - ux0:x1 - ux0] = rgb
+        total = total + wt * placed
+        weight += wt
+        where = alpha[y0 - uy0:y1 - uy0, x0 - ux0:x1 - ux0]
+        np.maximum(where, part_alpha, out=where)
+    # blending two composites can round known pixels: those come from the plate itself
+    inside[..., list(rgb_index)] = np.where(alpha[..., None] > 0, total / weight, source)
+    return image.pixels
+
+
+def _on_whole_frames(cb: Callbacks, data: ShotWindow, index: dict[int, int]) -> Callbacks:
+    """``cb`` with its previews and snapshots, which the work makes inside the window's box,
+    shown on whole frames (the plate's RGB around the box)."""
+    if cb.on_preview is None and cb.on_snapshot is None:
+        return cb
+
+    def whole(k: int, rgb: np.ndarray) -> np.ndarray:
+        frame = read_image(data.plate_paths[list(index)[k]]).pixels[..., list(data.rgb_index)]
+        y0, x0, y1, x1 = data.box
+        frame[y0:y1, x0:x1] = rgb
+        return frame
+
+    preview = None if cb.on_preview is None else (
+        lambda step, frames: cb.on_preview(step, {f: whole(index[f], rgb) for f, rgb in frames.items()}))
+    snapshot = None if cb.on_snapshot is None else (
+        lambda step, seconds, frames: cb.on_snapshot(step, seconds, np.stack([whole(k, f) for k, f in enumerate(frames)])))
+    return replace(cb, on_preview=preview, on_snapshot=snapshot)
+
+
 def render_shot(shot: ShotConfig, *, fresh: bool = False, callbacks: Callbacks | None = None,
                 frames: tuple[int, ...] | None = None, mode: str = "both", skip_existing: bool = False
                 ) -> RenderResult:
@@ -71,7 +114,7 @@ def render_shot(shot: ShotConfig, *, fresh: bool = False, callbacks: Callbacks |
     cb = callbacks or Callbacks()
     preset = get_preset(shot.preset)
     windows = plan_windows(len(shot.frames), shot.window_frames, shot.window_overlap)
-    # one window: load_shot_data reads (and checks) every plate before anything is written;
+    # one window: load_shot_window reads (and checks) every plate before anything is written;
     # several: a later window's plates are read only after earlier frames were written
     report = validate_shot(shot, read_pixels=len(windows) > 1)
     wanted = tuple(frames) if frames else shot.frames
@@ -87,7 +130,7 @@ def render_shot(shot: ShotConfig, *, fresh: bool = False, callbacks: Callbacks |
     if len(windows) > 1:
         cb.note(f"long shot: {len(windows)} windows of up to {shot.window_frames} frames, "
                 f"{shot.window_overlap} overlapping")
-    pending: dict[int, list] = {}  # frame -> [weighted sum, weight, image] until every window has spoken
+    pending: dict[int, list] = {}  # frame -> each window's (weight, box, fill, alpha), until all have spoken
     needed = {f: [w for w, (a, b) in enumerate(windows) if a <= shot.frames.index(f) < b] for f in todo}
     written = 0
     for w, (a, b) in enumerate(windows):
@@ -95,13 +138,15 @@ def render_shot(shot: ShotConfig, *, fresh: bool = False, callbacks: Callbacks |
         todo_w = [f for f in todo if f in frames_w]
         if mode != "train" and not todo_w:
             continue
-        data = load_shot_data(shot, frames_w)
+        # only the box the work reads is kept: memory follows the hole's region, not the plate
+        data = load_shot_window(shot, frames_w, lambda support, size: work_box(region_around(support, size, preset)))
         work = work_dir(shot) if len(windows) == 1 else work_dir(shot) / f"window-{frames_w[0]}-{frames_w[-1]}"
         index = {f: k for k, f in enumerate(frames_w)}
         out = inpaint_arrays(data.rgb, data.holes, alpha=data.alpha, preset=preset, steps=shot.steps,
-                             device=shot.device, seed=shot.seed, callbacks=cb, work_dir=work, fresh=fresh,
-                             perceptual_weights=shot.perceptual_weights, frame_numbers=list(frames_w), mode=mode,
-                             indices=[index[f] for f in todo_w], checkpoint_minutes=shot.checkpoint_minutes)
+                             device=shot.device, seed=shot.seed, callbacks=_on_whole_frames(cb, data, index),
+                             work_dir=work, fresh=fresh, perceptual_weights=shot.perceptual_weights,
+                             frame_numbers=list(frames_w), mode=mode, indices=[index[f] for f in todo_w],
+                             checkpoint_minutes=shot.checkpoint_minutes)
         result.steps = out.steps
         result.train_seconds += out.train_seconds
         result.resumed_from = max(result.resumed_from, out.resumed_from)
@@ -109,20 +154,13 @@ def render_shot(shot: ShotConfig, *, fresh: bool = False, callbacks: Callbacks |
             continue
         weights = window_weights(len(shot.frames), windows, w)
         for k, f in enumerate(todo_w):
-            entry = pending.setdefault(f, [0.0, 0.0, data.images[index[f]], data.alpha[index[f]]])
-            wt = weights[a + index[f]]
-            entry[0] = entry[0] + wt * out.frames[k]
-            entry[1] += wt
+            pending.setdefault(f, []).append((weights[a + index[f]], data.box, out.frames[k], data.alpha[index[f]]))
             needed[f].remove(w)
             if needed[f]:
                 continue
-            total, weight, img, alpha = pending.pop(f)
-            pixels = img.pixels.copy()
-            source = pixels[..., list(data.rgb_index)]
-            # blending two composites can round known pixels: take those from the plate itself
-            pixels[..., list(data.rgb_index)] = np.where(alpha[..., None] > 0, total / weight, source)
-            write_image(report.output_paths[f], pixels, img.spec, datatype=shot.output_datatype,
-                        compression=shot.compression)
+            image = read_image(data.plate_paths[f])
+            write_image(report.output_paths[f], blend_windows(image, data.rgb_index, pending.pop(f)), image.spec,
+                        datatype=shot.output_datatype, compression=shot.compression)
             result.frames_written.append(report.output_paths[f])
             written += 1
             if cb.on_progress is not None:

@@ -1,6 +1,6 @@
 """Where a run's time goes: wall seconds per stage (pre-fill, reference flow, training, ...).
 
-The engine writes them in its last log line and returns them in ``InpaintResult``, so a
+``inpaint.inpaint_arrays`` writes them in its last log line and returns them in ``InpaintResult``, so a
 farm log or a TD's script sees which stage a slow shot spent its time in.
 """
 

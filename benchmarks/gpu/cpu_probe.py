@@ -18,7 +18,7 @@ def main() -> None:
     import cv2
 
     import renderer.parallel as parallel
-    from renderer.evaluate.baselines import masked_flow
+    from renderer.fill.flow import masked_flow
     from renderer.evaluate.clips import load_clip
     from renderer.evaluate.mattes import synthetic_matte
 

@@ -18,9 +18,9 @@ sys.path.insert(0, "tests/renderer")
 
 from test_renderer_graphs import SEGMENTS, _eager_twin, _setup, _update  # noqa: E402
 
-from renderer.graphs import GraphedSteps, capturable_adam  # noqa: E402
+from renderer.method.graphs import GraphedSteps, capturable_adam  # noqa: E402
 from renderer.presets import PAPER  # noqa: E402
-from renderer.step import train_step  # noqa: E402
+from renderer.method.step import train_step  # noqa: E402
 
 
 def main(rounds: int = 2) -> None:

@@ -18,9 +18,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 def main() -> None:
     import torch
 
-    from renderer import propagate, propagate_torch
     from renderer.evaluate import metrics
-    from renderer.evaluate.baselines import masked_flow
+    from renderer.fill import device as propagate_torch, propagate
+    from renderer.fill.flow import masked_flow
     from renderer.evaluate.clips import load_clip
     from renderer.evaluate.mattes import synthetic_matte
 

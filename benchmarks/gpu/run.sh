@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU measurements of benchmarks/gpu/README.md in one device session (about 10 minutes
+# The GPU measurements of benchmarks/gpu/README.md in one device lease (about 10 minutes
 # on one H100/H200). Needs the clips in .gpu/clips and, where the image lacks them, wheels
 # of fileseq, pyzmq and OpenImageIO in .whl (see benchmarks/gpu/README.md). Each part is
 # packed into $OUT as soon as it ends, so a part cut off by its time limit loses only itself.
@@ -15,7 +15,7 @@ export PYTHONUNBUFFERED=1
 C=.gpu/clips
 py=python3
 stamp() { echo "== $(date +%T) $*"; }
-PARTS=" ${*:-check graphs 100 dev} "  # a command is limited to 10 minutes; session 2 ran "dev", then "bench 100 h2d compile"
+PARTS=" ${*:-check graphs 100 dev} "  # a command is limited to 10 minutes; the first run called "dev", then "bench 100 h2d compile"
 want() { [[ "$PARTS" == *" $1 "* ]]; }
 pack() { tar -czf "$OUT/$1.tar.gz" -C "$WORK" --exclude='*.exr' "$1" 2>/dev/null; }
 {

@@ -12,8 +12,8 @@ import sys
 import numpy as np
 
 from renderer.evaluate import metrics
-from renderer.evaluate.baselines import flow_propagation, telea
-from renderer.exrio import read_image
+from renderer.fill import flow_propagation, telea
+from renderer.io.exrio import read_image
 
 
 def load(root: str, pattern: str) -> np.ndarray:

@@ -10,40 +10,10 @@ from __future__ import annotations
 import os
 import re
 
-_TOKEN = re.compile(r"(#+|@+|%0?(\d*)d|\$F(\d*))(?!.*(#|@|%0?\d*d|\$F\d*))")
+from bridge.sequence import frame_path, padding, to_hash
+
 _NUMBER = re.compile(r"(\d+)(?!.*\d)")
 _NUKE_CHANNELS = {"red": "R", "green": "G", "blue": "B", "alpha": "A"}
-
-
-def padding(pattern: str) -> int | None:
-    """Digits of the frame token in ``pattern``, or None when it has no token."""
-    match = _TOKEN.search(os.path.basename(pattern))
-    if match is None:
-        return None
-    token = match.group(1)
-    if token[0] in "#@":
-        return len(token)
-    digits = match.group(2) if token.startswith("%") else match.group(3)
-    return int(digits) if digits else 1
-
-
-def to_hash(pattern: str) -> str:
-    """``pattern`` with its frame token written as ``#`` (one per digit)."""
-    pad = padding(pattern)
-    if pad is None:
-        return pattern
-    head, tail = os.path.split(pattern)
-    return os.path.join(head, _TOKEN.sub("#" * pad, tail, count=1))
-
-
-def frame_path(pattern: str, frame: int) -> str:
-    """The file of ``frame`` in ``pattern`` (``pattern`` itself when it has no token)."""
-    pad = padding(pattern)
-    if pad is None:
-        return pattern
-    head, tail = os.path.split(pattern)
-    number = f"-{abs(frame):0{pad}d}" if frame < 0 else f"{frame:0{pad}d}"
-    return os.path.join(head, _TOKEN.sub(number, tail, count=1))
 
 
 def pattern_from_file(path: str) -> tuple[str, int | None]:

@@ -9,7 +9,7 @@
   grad of the weights). BatchNorm, activations, upsampling, losses and the optimiser
   are not counted (they are a few per cent of the convolutions' FLOPs but can take
   a larger share of the time).
-* ``bench_config``: builds a preset's real training step (the engine's ``prepare`` and
+* ``bench_config``: builds a preset's real training step (the training loop's ``prepare`` and
   ``train_step`` on a synthetic clip) and times it.
 """
 
@@ -131,7 +131,7 @@ class BenchConfig:
     synthetic shot at ``height`` x ``width``; ``amp`` ("fp32", or "bf16" autocast) and
     ``channels_last`` change the numerics and the memory layout; ``compiled`` runs the
     network through ``torch.compile`` (its compile time is in the warm-up, not the timing);
-    ``graphs`` replays the whole step from a CUDA graph (``renderer.graphs``; the capture is
+    ``graphs`` replays the whole step from a CUDA graph (``renderer.method.graphs``; the capture is
     in the warm-up)."""
 
     preset: str = "paper"
@@ -208,18 +208,18 @@ def _to_channels_last(prep) -> None:
 
 
 def build_step(cfg: BenchConfig, device: torch.device, seed: int = 0):
-    """The engine's training step for ``cfg`` -> (step(), model, input batch, preset).
+    """The training loop's step for ``cfg`` -> (step(), model, input batch, preset).
 
-    Uses ``renderer.prepare.prepare``, ``renderer.model.SkipNet`` and
-    ``renderer.step.train_step`` exactly as the engine does, with the schedule fixed to
+    Uses ``renderer.method.prepare.prepare``, ``renderer.method.model.SkipNet`` and
+    ``renderer.method.step.train_step`` exactly as the training loop does, with the schedule fixed to
     one batch of ``cfg.batch`` consecutive frames (stride 1, forward flow)."""
-    from renderer.flow import reference_flow
-    from renderer.graphs import GraphedSteps, capturable_adam
-    from renderer.model import SkipNet
-    from renderer.prepare import input_channels, network_input, prepare
+    from renderer.method.flow import reference_flow
+    from renderer.method.graphs import GraphedSteps, capturable_adam
+    from renderer.method.model import SkipNet
+    from renderer.method.prepare import input_channels, network_input, prepare
     from renderer.presets import get_preset
-    from renderer.schedule import Segment
-    from renderer.step import train_step
+    from renderer.method.schedule import Segment
+    from renderer.method.step import train_step
 
     if cfg.amp not in _AMP_DTYPES:
         raise BenchError(f"amp must be one of {', '.join(_AMP_DTYPES)}, got {cfg.amp!r}")
@@ -248,7 +248,7 @@ def build_step(cfg: BenchConfig, device: torch.device, seed: int = 0):
 
         def step() -> None:
             graphed(prep, seg, 0, preset.lr)
-            if graphed.failure is not None:  # the engine would go on eagerly; a row must not pass that off
+            if graphed.failure is not None:  # the training loop would go on eagerly; a row must not pass that off
                 raise BenchError(f"CUDA graph capture failed ({graphed.failure}); this row would time eager steps")
         return step, model, network_input(prep, list(seg.frames), preset), preset
 

@@ -40,9 +40,9 @@ def _shot(h: int, w: int, hole_hw: tuple[int, int], frames: int, seed: int = 0):
 def roi_rows(plate=(1080, 2048), hole=(150, 200), frames: int = 8, steps: int = 10, preset: str = "standard",
              device: str = "cpu") -> list[dict]:
     """Time per step on the big plate and on a plate cut to its region alone."""
-    from ..engine import inpaint_arrays
+    from ..inpaint import inpaint_arrays
     from ..presets import get_preset
-    from ..roi import plan_region
+    from ..pipeline.region import plan_region
 
     p = get_preset(preset)
     frames_big, holes_big = _shot(*plate, hole, frames)

@@ -83,7 +83,7 @@ def read_video(path: str, start: int, count: int, height: int, width: int) -> np
 
 
 def _sequence_frames(pattern: str) -> list[int]:
-    from renderer.sequences import frames_on_disk, has_frame_token
+    from renderer.io.sequences import frames_on_disk, has_frame_token
 
     if not has_frame_token(pattern):
         raise ClipError(f"{pattern}: an image sequence needs a frame token (####, %04d, $F4 or @)")
@@ -96,8 +96,8 @@ def _sequence_frames(pattern: str) -> list[int]:
 def read_sequence_rgb(pattern: str, start: int, count: int, height: int, width: int) -> np.ndarray:
     """Images ``start``.. (an index into the frames on disk, in order) of a sequence ->
     float32 (count, H, W, 3). EXR is read as scene-linear; other formats as display sRGB."""
-    from renderer.exrio import read_image, rgb_indices
-    from renderer.sequences import frame_path
+    from renderer.io.exrio import read_image, rgb_indices
+    from renderer.io.sequences import frame_path
 
     numbers = _sequence_frames(pattern)[start:start + count]
     if len(numbers) < count:
@@ -133,9 +133,9 @@ def load_matte_sequence(pattern: str, *, start: int = 0, count: int, height: int
     """A matte image sequence -> bool (count, H, W), True where the matte is > 0.5 after the
     same centre crop and INTER_AREA resize as the clip. A one-channel image is used as is;
     otherwise ``channel`` (alpha by default), falling back to the first channel."""
-    from renderer.exrio import matte_index, read_image
+    from renderer.io.exrio import matte_index, read_image
     from renderer.errors import MatteError
-    from renderer.sequences import frame_path
+    from renderer.io.sequences import frame_path
 
     try:
         numbers = _sequence_frames(pattern)[start:start + count]

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from renderer.colour import linear_to_srgb
-from renderer.flow import dis_flow, fb_valid, sample
+from renderer.method.flow import dis_flow, fb_valid, sample
 
 from .errors import MetricInputError
 

@@ -2,7 +2,7 @@
 
 Stream mode: the client's paths are replaced by files in the job's spool
 folder. Shared mode: every path must lie under a shared root. Either way the
-shot is validated by ``renderer.config.shot_from_dict`` (torch-free) and the
+shot is validated by ``renderer.io.config.shot_from_dict`` (torch-free) and the
 paths it resolves to are confined again, so nothing the renderer reads or
 writes escapes.
 """
@@ -16,7 +16,7 @@ from bridge.errors import BadShot, LimitExceeded, PathRefused, WrongFieldType
 from bridge.messages import Status, Submit
 from bridge.sequence import parse_frames
 
-from ..config import ShotConfig, shot_from_dict
+from ..io.config import ShotConfig, shot_from_dict
 from ..errors import RendererError
 from .config import ServerConfig
 from .confine import confine, confine_frames, real_roots

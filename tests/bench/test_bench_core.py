@@ -59,7 +59,7 @@ def test_training_step_changes_the_weights():
 
 def test_precision_is_what_the_row_says():
     """"fp32" must not be silently autocast (train_step autocasts to bf16 on CUDA by default)."""
-    from renderer.step import use_bf16
+    from renderer.method.step import use_bf16
 
     cpu = torch.device("cpu")
     assert not use_bf16(cpu) and not use_bf16(cpu, "fp32") and use_bf16(cpu, "bf16")

@@ -72,10 +72,10 @@ def _rules(proj: Path) -> dict:
 
 def test_tiny_shot_loads_through_path_mapping(tmp_path):
     """The fixture itself: the Windows-authored shot.yaml maps onto real, readable frames."""
-    from renderer.config import load_shot
-    from renderer.exrio import matte_index, read_image
-    from renderer.pathmap import rules_from_dict
-    from renderer.sequences import frame_path
+    from renderer.io.config import load_shot
+    from renderer.io.exrio import matte_index, read_image
+    from renderer.io.pathmap import rules_from_dict
+    from renderer.io.sequences import frame_path
 
     proj = tmp_path / "proj"
     plates = make_tiny_shot(proj)
@@ -96,13 +96,14 @@ def test_tiny_shot_loads_through_path_mapping(tmp_path):
 def test_openjd_run_trains_and_renders_every_frame(tmp_path):
     proj = tmp_path / "proj"
     plates = make_tiny_shot(proj)
+    # Train runs the template's Steps (3), Render the shot's own (4): inference takes the finished checkpoint.
     # shot.yaml written on a Windows workstation: every path is mapped onto this host by the farm's rules
     shot = proj / "shot.yaml"
     shot.write_text(SHOT_YAML)
     rules = _rules(proj)
 
     proc = run([tool("openjd"), "run", str(TEMPLATE), "-p", f"ShotFile={shot}", "-p", "Frames=1001-1006",
-                "-p", "ChunkSize=4", "-p", "Steps=4", "--path-mapping-rules", json.dumps(rules)],
+                "-p", "ChunkSize=4", "-p", "Steps=3", "--path-mapping-rules", json.dumps(rules)],
                timeout=540, env=tool_env(), cwd=tmp_path)
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-6000:]

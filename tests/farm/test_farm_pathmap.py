@@ -1,4 +1,4 @@
-"""renderer.pathmap: OpenJD pathmapping-1.0 rules files -> a str -> str mapper."""
+"""renderer.io.pathmap: OpenJD pathmapping-1.0 rules files -> a str -> str mapper."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import pytest
 
-from renderer.config import load_shot
+from renderer.io.config import load_shot
 from renderer.errors import ConfigError
-from renderer.pathmap import PathMapper, load_rules, rules_from_dict
+from renderer.io.pathmap import PathMapper, load_rules, rules_from_dict
 
 from farm_helpers import run, tool, tool_env
 

@@ -33,7 +33,7 @@ for name in ("nuke", "bpy", "torch"):
         raise SystemExit(name + " was importable")
 import plugin.core as core
 loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("bridge", "zmq", "numpy") and sys.modules[m])
-assert not loaded, loaded  # the core itself loads no bridge/zmq/numpy either
+assert loaded == ["bridge", "bridge.sequence"], loaded  # the core loads the shared frame paths, no zmq/numpy
 import os
 os.makedirs({str(tmp_path)!r} + "/in", exist_ok=True)
 for f in (1, 2):
@@ -93,13 +93,23 @@ def test_presets_are_the_renderers():
     assert set(core.PRESETS) == set(PRESETS)
 
 
-@pytest.mark.parametrize("pattern", ["/s/plate.####.exr", "/s/plate.%04d.exr", "/s/plate.$F4.exr",
-                                     "/s/p_v2.@@@.exr", "/s/plate.#.exr", "/s/still.exr"])
-@pytest.mark.parametrize("number", [1001, 7, 12345])
-def test_frame_paths_agree_with_the_renderer(pattern, number):
-    from renderer.sequences import frame_path
+def test_one_frame_path_for_the_whole_repository():
+    """The plugins, the renderer and the server name frames with the bridge's one function."""
+    import bridge.sequence
+    import renderer.io.sequences
+    import renderer.serve.handlers
 
-    assert sequences.frame_path(pattern, number) == frame_path(pattern, number)
+    assert sequences.frame_path is renderer.io.sequences.frame_path is renderer.serve.handlers.frame_path \
+        is bridge.sequence.frame_path
+
+
+@pytest.mark.parametrize("pattern, number, path", [
+    ("/s/plate.####.exr", 1001, "/s/plate.1001.exr"), ("/s/plate.%04d.exr", 7, "/s/plate.0007.exr"),
+    ("/s/plate.$F4.exr", 12345, "/s/plate.12345.exr"), ("/s/p_v2.@@@.exr", 7, "/s/p_v2.007.exr"),
+    ("/s/plate.#.exr", 7, "/s/plate.7.exr"), ("/s/still.exr", 7, "/s/still.exr"),
+    ("/s/v#1/plate.##.exr", -3, "/s/v#1/plate.-03.exr")])  # a token in a folder's name is the folder's
+def test_frame_paths_as_nuke_names_them(pattern, number, path):
+    assert sequences.frame_path(pattern, number) == path
 
 
 def test_sequence_helpers():
@@ -121,7 +131,7 @@ def test_result_placement_is_deterministic_and_keeps_numbering():
 
 
 def test_build_request_checks_inputs_and_makes_a_shot_the_renderer_accepts(shots, tmp_path):
-    from renderer.config import shot_from_dict
+    from renderer.io.config import shot_from_dict
 
     plate, matte, _, _ = shots.write_shot(tmp_path, frames=range(1001, 1004), size=(16, 16), box=(4, 8, 4, 8))
     settings = NodeSettings.from_values({"steps": 12, "preset": "paper", "matte_channel": "rgba.alpha",

@@ -1,5 +1,5 @@
 """Helpers for the renderer tests: tiny EXR shots written with OpenImageIO directly
-(not through renderer.exrio, so the reader is tested against an independent
+(not through renderer.io.exrio, so the reader is tested against an independent
 writer), a CLI runner and small numeric helpers. A plain module with a unique
 name (not conftest), so that other test folders' conftest files cannot shadow it."""
 

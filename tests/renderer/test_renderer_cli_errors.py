@@ -3,10 +3,13 @@ clear line on stderr, and writes nothing; `renderer validate` agrees."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
-from renderer_helpers import make_shot, run_cli, tree, write_exr
+from renderer_helpers import cli_env, make_shot, run_cli, tree, write_exr
 from renderer.errors import ConfigError, InputError, MatteError, OutputError
 
 
@@ -122,3 +125,34 @@ def _truncate_last(shot):
     data = p.read_bytes()
     p.write_bytes(data[: len(data) // 2])
     return InputError, p.name
+
+
+def test_a_bug_reaches_the_user_as_one_line_naming_the_crash_log(tmp_path):
+    """A failure no check foresaw (here injected into the region planner) is exit 1 and
+    one line, 'internal error: ...' with the log that holds the traceback."""
+    shot = make_shot(tmp_path / "s", n=3, steps=1)
+    script = ("import sys, renderer.inpaint as inpaint; from renderer.cli import main\n"
+              "inpaint.plan_region = lambda *args: 1 / 0\n"
+              "sys.argv = ['renderer', 'render', sys.argv[1]]; main()")
+    env = dict(cli_env(), RENDERER_LOG_DIR=str(tmp_path / "logs"))
+    proc = subprocess.run([sys.executable, "-c", script, str(shot.shot_file)], capture_output=True, text=True,
+                          env=env, timeout=240, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert lines[0].startswith("renderer: error: internal error: ZeroDivisionError")
+    (log,) = (tmp_path / "logs").glob("crash-*.log")
+    assert str(log) in lines[0] and "Traceback" in log.read_text()
+    assert not any(shot.out(f).exists() for f in shot.frames)
+
+
+def test_a_bug_leaves_the_api_as_an_internal_error(tmp_path, monkeypatch):
+    import renderer.inpaint
+    from renderer import api
+
+    monkeypatch.setenv("RENDERER_LOG_DIR", str(tmp_path))
+    monkeypatch.setattr(renderer.inpaint, "plan_region", lambda *args: 1 / 0)
+    with pytest.raises(api.InternalError, match="internal error: ZeroDivisionError") as info:
+        api.inpaint(np.zeros((2, 8, 8, 3), np.float32), np.ones((2, 8, 8), bool), steps=1)
+    assert isinstance(info.value.__cause__, ZeroDivisionError) and info.value.exit_code == 1
+    assert len(list(tmp_path.glob("crash-*.log"))) == 1

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from renderer_helpers import ATTRS, HOLE_VALUE, PLATE_CHANNELS, bits, distance_to, make_shot, read_exr, run_cli
-from renderer.masks import composite_alpha, hole_from_matte
+from renderer.io.masks import composite_alpha, hole_from_matte
 
 EXPAND, FEATHER = 1, 2
 
@@ -54,7 +54,7 @@ def _render_and_check(shot) -> str:
             assert got == pytest.approx(value) if isinstance(value, float) else got == value, key
 
         raw = shot.holes[f]
-        # independent of renderer.masks: farther than expand + feather (+1.5 for the ramp's end) is untouched
+        # independent of renderer.io.masks: farther than expand + feather (+1.5 for the ramp's end) is untouched
         far = distance_to(raw) > EXPAND + FEATHER + 1.5
         assert far.mean() > 0.8
         np.testing.assert_array_equal(bits(out[far]), bits(src[far]))

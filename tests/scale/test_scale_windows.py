@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from renderer import api
-from renderer.masks import composite_alpha, hole_from_matte
+from renderer.io.masks import composite_alpha, hole_from_matte
 from renderer.render import plan_windows, window_weights
 from renderer_helpers import bits, make_shot, read_exr
 

@@ -1,0 +1,153 @@
+"""Chains of flow: each hole pixel followed frame to frame until it lands on known pixels,
+and the landed colours placed in the hole.
+
+``flow_propagation`` is classic flow-guided temporal propagation (in the spirit of
+Huang et al. 2016 / Xu et al. 2019 without learned flow): DIS flow between consecutive
+masked frames, completed inside the hole (``fill.flow``), pixels followed along the
+chained flow to the nearest frames where they land on known pixels, the nearer source
+weighted more, Telea for the rest. The ``standard`` preset's pre-fill
+(``fill.propagate``) refines it.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ..errors import ConfigError, ShapeError
+from ..parallel import map_frames
+from .classical import blended_telea, check_video, diffuse_into, telea_frame
+from .flow import CompletedFlow, completed_flow
+
+REMAP_COLUMNS = 16384  # points per row of a remap map (OpenCV's limit is 32,767)
+STILL_SNAP = 0.35  # px: a chain that ends this close to its start copies the pixel itself
+TELEA_WEIGHT = 0.5  # "telea-diffusion-mean": the mean of Telea (weight 1) and diffusion (weight 0)
+
+
+def bilinear(image: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Sample (H, W[, C]) at float points (N,) -> (N[, C]) with border replication.
+
+    The points are laid out as rows of at most ``REMAP_COLUMNS`` for OpenCV's remap, which
+    refuses maps of 32,767 (SHRT_MAX) columns or more; each point's sample does not depend
+    on the layout."""
+    n = xs.shape[0]
+    channels = image.shape[2:]
+    if n == 0:
+        return np.zeros((0,) + channels, np.float32)
+    cols = min(n, REMAP_COLUMNS)
+    rows = -(-n // cols)
+    mx = np.zeros(rows * cols, np.float32)
+    my = np.zeros(rows * cols, np.float32)
+    mx[:n], my[:n] = xs, ys
+    out = cv2.remap(np.ascontiguousarray(image), mx.reshape(rows, cols), my.reshape(rows, cols), cv2.INTER_LINEAR,
+                    borderMode=cv2.BORDER_REPLICATE)
+    return out.reshape((rows * cols,) + channels)[:n]
+
+
+def follow(frames, holes, flows, start, step, max_distance, snap=0.0, starts=None):
+    """Chain ``flows`` (forward: step=+1, backward: step=-1) from the pixels of bool (H, W)
+    ``starts`` (default: the hole) of frame ``start``. A landing less than ``snap`` px from
+    where the chain started samples that very pixel (see ``fill.propagate``). Returns
+    (ys, xs, colours (N, 3), distance (N,) with 0 = not found, still (N,) True = snapped)."""
+    n, h, w = holes.shape
+    ys, xs = np.nonzero(holes[start] if starts is None else starts)
+    px, py = xs.astype(np.float32), ys.astype(np.float32)
+    colours = np.zeros((ys.size, 3), np.float32)
+    distance = np.zeros(ys.size, np.int32)
+    still_at = np.zeros(ys.size, bool)
+    alive = np.ones(ys.size, bool)
+    t = start
+    for d in range(1, max_distance + 1):
+        if not alive.any():
+            break
+        nxt = t + step
+        if nxt < 0 or nxt >= n:
+            break
+        idx = np.flatnonzero(alive)
+        f = bilinear(flows[t], px[idx], py[idx])
+        px[idx] += f[:, 0]
+        py[idx] += f[:, 1]
+        inside = (px[idx] >= 0) & (px[idx] <= w - 1) & (py[idx] >= 0) & (py[idx] <= h - 1)
+        alive[idx[~inside]] = False
+        idx = idx[inside]
+        # a landing counts as known only if all four bilinear neighbours are known
+        x0 = np.floor(px[idx]).astype(int)
+        y0 = np.floor(py[idx]).astype(int)
+        x1, y1 = np.minimum(x0 + 1, w - 1), np.minimum(y0 + 1, h - 1)
+        hole_n = holes[nxt]
+        known = ~(hole_n[y0, x0] | hole_n[y0, x1] | hole_n[y1, x0] | hole_n[y1, x1])
+        hit = idx[known]
+        if hit.size:
+            qx, qy = px[hit], py[hit]
+            if snap > 0:
+                still = np.hypot(qx - xs[hit], qy - ys[hit]) < snap
+                still_at[hit] = still
+                qx = np.where(still, xs[hit], qx).astype(np.float32)
+                qy = np.where(still, ys[hit], qy).astype(np.float32)
+            colours[hit] = bilinear(frames[nxt], qx, qy)
+            distance[hit] = d
+            alive[hit] = False
+        t = nxt
+    return ys, xs, colours, distance, still_at
+
+
+def blend_hits(c_f: np.ndarray, d_f: np.ndarray, c_b: np.ndarray, d_b: np.ndarray) -> np.ndarray:
+    """Forward and backward landings: colours (N, 3), distances (N,) with 0 = none ->
+    (N, 3) float32, the two weighted by 1 / distance (zeros where neither landed)."""
+    w_f = np.where(d_f > 0, 1.0 / np.maximum(d_f, 1), 0.0).astype(np.float32)
+    w_b = np.where(d_b > 0, 1.0 / np.maximum(d_b, 1), 0.0).astype(np.float32)
+    return (c_f * w_f[:, None] + c_b * w_b[:, None]) / np.maximum(w_f + w_b, 1e-12)[:, None]
+
+
+LEFTOVERS = ("telea", "diffusion", "telea-diffusion-mean")
+
+
+def place_fill(frame: np.ndarray, hole: np.ndarray, ys: np.ndarray, xs: np.ndarray, colours: np.ndarray,
+               use: np.ndarray, leftover: str = "telea") -> np.ndarray:
+    """(H, W, 3) frame with ``colours[use]`` at hole pixels (ys, xs)[use], the hole's other
+    pixels filled from around them (``leftover``: "telea", "diffusion" (``diffuse_into``)
+    or "telea-diffusion-mean", the mean of the two ``blended_telea`` ends, weight 0.5), and
+    every pixel outside ``hole`` the frame's own."""
+    if leftover not in LEFTOVERS:
+        raise ConfigError(f"leftover must be one of {', '.join(LEFTOVERS)}, got {leftover!r}")
+    out = np.array(frame, dtype=np.float32, copy=True)
+    out[ys[use], xs[use]] = colours[use]
+    rest = np.zeros_like(hole)
+    rest[ys[~use], xs[~use]] = True
+    if rest.any():
+        if leftover == "telea":
+            out = telea_frame(out, rest)
+        elif leftover == "diffusion":
+            out = diffuse_into(out, rest)
+        else:
+            out = blended_telea(frame, hole, out, rest, weight=TELEA_WEIGHT)
+    return np.where(hole[..., None], out, frame)
+
+
+def flow_propagation(frames: np.ndarray, holes: np.ndarray, *, max_distance: int | None = None,
+                     flow: CompletedFlow | None = None) -> np.ndarray:
+    """Flow-guided temporal propagation with Telea fallback (see the module docstring).
+
+    For each hole pixel of frame t the completed flow is chained forward and backward
+    up to ``max_distance`` frames (default: the whole clip). A chain stops when it leaves
+    the frame, and succeeds at the first frame where it lands on known pixels; the colour is
+    sampled there bilinearly. Forward and backward hits are blended with weights 1/distance.
+    Pixels no chain reaches are filled by Telea from the frame with the propagated pixels.
+    """
+    check_video(frames, holes)
+    frames = np.asarray(frames, dtype=np.float32)
+    n = frames.shape[0]
+    max_distance = n - 1 if max_distance is None else int(max_distance)
+    if flow is None:
+        flow = completed_flow(frames, holes)
+    result = frames.copy()
+
+    def fill(t: int) -> None:
+        if holes[t].any():
+            ys, xs, c_f, d_f, _ = follow(frames, holes, flow.forward, t, +1, max_distance)
+            _, _, c_b, d_b, _ = follow(frames, holes, flow.backward, t, -1, max_distance)
+            result[t] = place_fill(frames[t], holes[t], ys, xs, blend_hits(c_f, d_f, c_b, d_b),
+                                   (d_f > 0) | (d_b > 0))
+
+    map_frames(fill, n)
+    return result

@@ -1,0 +1,95 @@
+"""A temporal filter of a fill along its flow, so that it does not flicker.
+
+Each frame's propagation chains land in different frames, so neighbouring fills
+disagree by their seams, noise and drift, which the eye sees as flicker. Each hole pixel
+is averaged with the pixels it moves to in the frames before and after, each neighbour
+first brought to the frame's exposure (``exposure_gain``). Flow shorter than
+``STILL_SNAP`` counts as zero: without that the filter cost the held-out-style city
+shots 0.7 to 2.1 dB (a bilinear sample at DIS's noise blurs fine texture).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ShapeError
+from ..method.flow import sample
+from ..method.warp import INBOUNDS_THRESHOLD
+from ..parallel import map_frames
+from .chains import STILL_SNAP
+
+# sweeps of the temporal filter over the fill (``smooth_along_flow``). Seamed propagation alone,
+# two sweeps against none: +0.25 / +0.01 / +0.17 / +0.11 dB and 16 / 59 / 31 / 57 % less warp
+# error on the development shots, +0.06 to +0.60 dB on the six held-out-style ones. One sweep:
+# less warp gain, and no more PSNR on any shot but b1 (0.16 dB more there); three: b1 falls
+# 0.15 dB below no filter at all (a pan blurs along a flow that drifts).
+TEMPORAL_SWEEPS = 2
+
+
+def still_flow(flow: np.ndarray) -> np.ndarray:
+    """(..., 2) flow with every vector shorter than ``STILL_SNAP`` px set to zero: DIS's
+    noise over a still background, which a bilinear sample would turn into blur."""
+    flow = np.asarray(flow, dtype=np.float32)
+    return np.where((np.hypot(flow[..., 0], flow[..., 1]) < STILL_SNAP)[..., None], 0.0, flow).astype(np.float32)
+
+
+def exposure_gain(frame: np.ndarray, hole: np.ndarray, other: np.ndarray, other_hole: np.ndarray,
+                  flow: np.ndarray) -> np.ndarray:
+    """(3,) gain that brings ``other``'s light to ``frame``'s: the ratio of the two frames'
+    sums over the known pixels of ``frame`` that ``flow`` (frame -> other) carries onto
+    known pixels of ``other``, inside it. 1 where nothing qualifies.
+
+    frame, other (H, W, 3) scene-linear; hole, other_hole bool (H, W); flow (H, W, 2).
+    Measured over the whole frame: near the hole the flow is the completed one, and a gain
+    measured on a ring there cost 0.05 to 0.16 dB on the panning shots."""
+    both = ~hole & (sample(other_hole.astype(np.float32), flow) == 0) \
+        & (sample(np.ones(hole.shape, np.float32), flow) > INBOUNDS_THRESHOLD)
+    if not both.any():
+        return np.ones(3, np.float32)
+    mine, theirs = frame[both].sum(axis=0), sample(other, flow)[both].sum(axis=0)
+    return np.where(theirs > 1e-6, mine / np.maximum(theirs, 1e-6), 1.0).astype(np.float32)
+
+
+def smooth_along_flow(fill: np.ndarray, holes: np.ndarray, forward: np.ndarray, backward: np.ndarray,
+                      sweeps: int = TEMPORAL_SWEEPS) -> np.ndarray:
+    """A temporal filter of a fill along its flow: each sweep replaces every hole pixel by
+    the mean of its own value and those of the pixels it moves to in the frames before and
+    after (bilinear, read from the previous sweep; a neighbour outside the frame does not
+    count), each neighbour brought to the frame's light by ``exposure_gain``. Two sweeps
+    weigh frames t-2..t+2 as 1, 2, 3, 2, 1.
+
+    fill (F, H, W, 3) scene-linear, known pixels the frames' own; holes bool (F, H, W);
+    forward, backward (F, H, W, 2) as ``fill.flow.CompletedFlow``'s. Flow shorter than
+    ``STILL_SNAP`` counts as zero. Returns (F, H, W, 3) float32, ``fill`` outside the holes."""
+    fill = np.asarray(fill, dtype=np.float32)
+    if fill.ndim != 4 or holes.shape != fill.shape[:3] or forward.shape != fill.shape[:3] + (2,) \
+            or backward.shape != forward.shape:
+        raise ShapeError(f"smooth_along_flow needs (F, H, W, 3), (F, H, W) and two (F, H, W, 2), got "
+                         f"{fill.shape}, {holes.shape}, {forward.shape}, {backward.shape}")
+    n = len(fill)
+    if n < 2 or sweeps < 1 or not holes.any():
+        return fill
+    forward, backward = still_flow(forward), still_flow(backward)
+    neighbours = [[(forward[t], t + 1)] * (t + 1 < n) + [(backward[t], t - 1)] * (t > 0) for t in range(n)]
+    ones = np.ones(holes.shape[1:], np.float32)
+
+    def links(t: int) -> list:  # (flow, neighbour, gain, weight) of frame t's neighbours
+        return [(flow, s, exposure_gain(fill[t], holes[t], fill[s], holes[s], flow), sample(ones, flow))
+                for flow, s in neighbours[t]] if holes[t].any() else []
+
+    steps = map_frames(links, n)
+    current = fill
+    for _ in range(sweeps):
+        before, current = current, fill.copy()
+
+        def sweep(t: int) -> None:
+            if not steps[t]:
+                return
+            total, weight = before[t].copy(), ones.copy()
+            for flow, s, gain, inside in steps[t]:
+                total += sample(before[s], flow) * gain
+                weight += inside
+            current[t] = np.where(holes[t][..., None], total / weight[..., None], fill[t])
+
+        map_frames(sweep, n)
+    return current

@@ -1,0 +1,100 @@
+"""The held-out check of the ``standard`` preset: a validation signal on known pixels.
+
+The last input configuration's extra holes lie over pixels the plate knows and no loss
+sees (``holdout``). The network's fill there is measured twice: during training, to keep
+the weights that do best (early stopping), and at the end, to choose between the
+network, its average with the pre-fill and the non-learning fills.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..colour import decode, encode
+from ..colour_torch import decode as decode_on_device, display_like, encode as encode_on_device
+from .holdout import Configuration, held_out_error
+
+SELECT_MARGIN = 0.03  # a learned fill must beat every baseline by this much on held-out pixels
+# "blend": the network's fill and the pre-fill, each this much, averaged in the training space
+BLEND_WEIGHT = 0.5
+
+
+def held_out_error_on_device(fill_enc, region, target) -> float:
+    """``held_out_error`` of a fill that is on a torch device, computed there.
+
+    fill_enc (F, 3, H, W) in the training space; region bool (F, H, W) the held-out pixels
+    (``Configuration.extra``); target (N, 3): ``display_like`` of the plate's pixels there,
+    in ``region``'s order (``colour_torch.display_like``); all on one device."""
+    if target.shape[0] == 0:
+        return 0.0
+    got = display_like(decode_on_device(fill_enc.float().permute(0, 2, 3, 1)[region]))
+    return float(((got - target) ** 2).mean())
+
+
+class HeldOutCheck:
+    """configs: the run's input configurations (the real hole first, the held-out one
+    last); work_frames (F, H, W, 3) scene-linear at working size; baseline_errors: the
+    non-learning fills' held-out errors (``holdout.choose_fill``); prefill_name: the fill
+    the network refines; device: where the network's fills are."""
+
+    def __init__(self, configs: list[Configuration], work_frames: np.ndarray, baseline_errors: dict,
+                 prefill_name: str | None, device: torch.device):
+        self.held_out, self.real = configs[-1], configs[0].holes
+        self.work_frames, self.baseline_errors, self.prefill_name = work_frames, baseline_errors, prefill_name
+        self.device = device
+        self.config = len(configs) - 1  # the held-out configuration's index, for the network's fill of it
+        self._target = None  # on a GPU: the held-out pixels and the plate's values there, on the device
+
+    @property
+    def decisive(self) -> bool:
+        """Whether the final choice can be made: baselines were measured, and the held-out
+        configuration blanks some known pixel."""
+        return bool(self.baseline_errors) and bool(self.held_out.extra(self.real).any())
+
+    def errors(self, net_enc: torch.Tensor, blend: bool) -> dict[str, float]:
+        """``held_out_error`` of the network's fill ``net_enc`` (F, 3, H, W) of the held-out
+        configuration (training space) and, with ``blend``, of its average with the pre-fill."""
+        if self.device.type == "cuda":  # where the network is: copying 100 frames to the host cost most of a check
+            if self._target is None:
+                region = torch.from_numpy(self.held_out.extra(self.real)).to(self.device)
+                self._target = region, display_like(torch.from_numpy(self.work_frames).to(self.device)[region])
+            errors = {"network": held_out_error_on_device(net_enc, *self._target)}
+            if blend:
+                prefill = torch.from_numpy(self.held_out.prefill).to(self.device).permute(0, 3, 1, 2)
+                errors["blend"] = held_out_error_on_device(BLEND_WEIGHT * (net_enc.float() + encode_on_device(prefill)),
+                                                           *self._target)
+            return errors
+        net = net_enc.permute(0, 2, 3, 1).float().cpu().numpy()
+        union = self.held_out.holes
+        errors = {"network": held_out_error(self.work_frames, self.real, union, decode(net))}
+        if blend:
+            errors["blend"] = held_out_error(self.work_frames, self.real, union,
+                                             decode(BLEND_WEIGHT * (net + encode(self.held_out.prefill))))
+        return errors
+
+    def choose(self, learned: dict[str, float]) -> tuple[str, str]:
+        """The fill to keep, given the learned fills' ``errors``: the best learned one only
+        where it beats every baseline by ``SELECT_MARGIN``, otherwise the pre-fill (chosen
+        with its own margin, ``holdout.PREFILL_MARGIN``). Returns (choice, a log line)."""
+        errors = dict(self.baseline_errors, **learned)
+        best_baseline = min(self.baseline_errors.values())
+        best = min(learned, key=learned.get)
+        choice = best if errors[best] <= best_baseline * (1.0 - SELECT_MARGIN) else self.prefill_name
+        line = ("held-out check (MSE on known pixels under extra holes): "
+                + ", ".join(f"{k} {v:.5f}" for k, v in errors.items()) + f"; keeping {choice}")
+        return choice, line
+
+    def validation_error(self, infer) -> float:
+        """The network's held-out error, its fill made by ``infer(indices, config)``: what
+        early stopping watches."""
+        return self.errors(infer(None, config=self.config), blend=False)["network"]
+
+    def select(self, infer, log) -> str:
+        """The fill to keep (``choose``), the network's made by ``infer``; the network
+        where the check cannot decide. ``log`` takes the check's line."""
+        if not self.decisive:
+            return "network"
+        choice, line = self.choose(self.errors(infer(None, config=self.config), blend=True))
+        log(line)
+        return choice

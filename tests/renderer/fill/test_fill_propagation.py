@@ -1,0 +1,185 @@
+"""The standard preset's pre-fill: propagation with still chains snapped, seams
+matched and the fill steadied along the flow (``renderer.fill.propagate``, ``renderer.fill.temporal``), and the loss
+that teaches the residual network on the extra holes (``losses.masked_mean_loss``)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+import renderer.loop
+from renderer.errors import ShapeError
+from renderer.fill import temporal
+from renderer.fill.chains import flow_propagation
+from renderer.fill.classical import blended_telea, telea_frame
+from renderer.fill.propagate import seam_offset, seamed_propagation
+from renderer.fill.temporal import exposure_gain, smooth_along_flow
+from renderer.inpaint import inpaint_arrays
+from renderer.method.losses import masked_mean_loss
+from renderer.presets import STANDARD
+
+from standard_kit import box_holes, smooth_video
+
+
+def fine_texture(n, h, w, speed, seed=0):
+    """Pixel-scale texture (what a bilinear sample blurs), panning by ``speed`` px a frame."""
+    rng = np.random.default_rng(seed)
+    wide = (0.2 + 0.6 * rng.random((h, w + n * speed + 1, 3))).astype(np.float32)
+    return np.stack([wide[:, speed * k:speed * k + w] for k in range(n)])
+
+
+def test_a_still_background_is_copied_exactly_not_resampled():
+    frames = fine_texture(8, 48, 64, speed=0)
+    holes = box_holes(8, 48, 64, 18, 10, 10, move=4)
+    seamed = seamed_propagation(frames, holes)
+    plain = flow_propagation(frames, holes)
+    assert np.array_equal(seamed[~holes], frames[~holes])
+    seamed_err = np.abs(seamed[holes] - frames[holes]).mean()
+    assert seamed_err < 1e-6, seamed_err
+    assert np.abs(plain[holes] - frames[holes]).mean() > 10 * max(seamed_err, 1e-7)
+
+
+def test_an_exposure_change_between_frames_leaves_no_seam():
+    still = smooth_video(8, 48, 64, speed=2)
+    gain = np.linspace(1.0, 1.6, 8, dtype=np.float32)[:, None, None, None]
+    frames = still * gain  # the light comes up through the shot
+    holes = box_holes(8, 48, 64, 18, 10, 10, move=3)
+    seamed = seamed_propagation(frames, holes)
+    plain = flow_propagation(frames, holes)
+    assert np.array_equal(seamed[~holes], frames[~holes])
+    seamed_err = np.abs(seamed[holes] - frames[holes]).mean()
+    plain_err = np.abs(plain[holes] - frames[holes]).mean()
+    assert seamed_err < 0.5 * plain_err, (seamed_err, plain_err)
+
+
+def test_unreached_pixels_take_telea_s_shape_and_the_propagated_pixels_level():
+    frame = smooth_video(1, 40, 48, speed=0)[0]
+    hole = np.zeros((40, 48), bool)
+    hole[10:30, 10:38] = True
+    telea = telea_frame(frame, hole)
+    rest = hole.copy()
+    rest[:, 10:20] = False
+    filled = np.where(hole[..., None], telea, frame)
+    filled[10:30, 10:20] += 0.2  # the left of the hole was propagated; its level is Telea's + 0.2
+    out = blended_telea(frame, hole, filled, rest)
+    assert np.array_equal(out[~rest], filled[~rest])
+    lift = (out - telea)[20].mean(axis=1)  # along the middle row
+    assert lift[20] > 0.17  # next to the propagated pixels, their level
+    assert abs(lift[37]) < 0.01  # next to the known border, Telea's
+    assert np.all(np.diff(lift[20:38]) < 0)  # in between, a smooth hand-over
+    # where what was propagated is what Telea draws, the fill is Telea's
+    same = blended_telea(frame, hole, np.where(hole[..., None], telea, frame), rest)
+    assert np.allclose(same, telea, atol=1e-5)
+    with pytest.raises(ShapeError):
+        blended_telea(frame, hole, filled[:-1], rest)
+
+
+def test_seam_offset_spreads_the_ring_difference_into_the_hole():
+    h, w = 32, 40
+    hole = np.zeros((h, w), bool)
+    hole[10:20, 12:24] = True
+    ring = np.zeros_like(hole)
+    ring[8:22, 10:26] = True
+    ring &= ~hole
+    frame = np.full((h, w, 3), 0.5, np.float32)
+    offset = seam_offset(frame, ring, frame - 0.1, hole)
+    assert np.allclose(offset[hole], 0.1, atol=1e-4)
+    assert np.array_equal(seam_offset(frame, np.zeros_like(ring), frame, hole), np.zeros_like(frame))
+    with pytest.raises(ShapeError):
+        seam_offset(frame, ring[:-1], frame, hole)
+
+
+def panning_flows(n, h, w, speed):
+    """The exact flows of ``smooth_video(speed=...)``: frame t+1 is frame t moved ``speed`` px left."""
+    forward = np.zeros((n, h, w, 2), np.float32)
+    backward = np.zeros((n, h, w, 2), np.float32)
+    forward[:-1, ..., 0] = -speed
+    backward[1:, ..., 0] = speed
+    return forward, backward
+
+
+def test_the_temporal_filter_steadies_a_flickering_fill_and_keeps_known_pixels():
+    n, h, w = 8, 40, 64
+    truth = smooth_video(n, h, w, speed=2)
+    holes = box_holes(n, h, w, 12, 16, 12, move=2)
+    noise = np.random.default_rng(5).normal(0.0, 0.05, truth.shape).astype(np.float32)
+    fill = np.where(holes[..., None], truth + noise, truth)  # each frame's fill errs on its own
+    steadied = smooth_along_flow(fill, holes, *panning_flows(n, h, w, 2))
+    assert np.array_equal(steadied[~holes], truth[~holes])
+    before = np.abs(fill - truth)[holes].mean()
+    after = np.abs(steadied - truth)[holes].mean()
+    assert after < 0.6 * before, (after, before)
+    # frame to frame along the motion, the hole changes less
+    def flicker(video):
+        return np.mean([np.abs(video[t, :, 2:] - video[t + 1, :, :-2])[holes[t, :, 2:]].mean() for t in range(n - 1)])
+    assert flicker(steadied) < 0.6 * flicker(fill)
+    assert np.array_equal(smooth_along_flow(fill, holes, *panning_flows(n, h, w, 2), sweeps=0), fill)
+    with pytest.raises(ShapeError):
+        smooth_along_flow(fill, holes[:-1], *panning_flows(n, h, w, 2))
+
+
+def test_the_temporal_filter_brings_each_neighbour_to_the_frame_s_light(monkeypatch):
+    n, h, w = 8, 40, 64
+    gain = np.linspace(1.0, 1.6, n, dtype=np.float32)[:, None, None, None]
+    truth = smooth_video(n, h, w, speed=2) * gain  # the light comes up through the shot
+    holes = box_holes(n, h, w, 12, 16, 12, move=2)
+    flows = panning_flows(n, h, w, 2)
+    assert exposure_gain(truth[3], holes[3], truth[4], holes[4], flows[0][3]) == pytest.approx(
+        [gain[3, 0, 0, 0] / gain[4, 0, 0, 0]] * 3, rel=1e-4)
+    steadied = smooth_along_flow(truth, holes, *flows)  # a perfect fill must stay put
+    assert np.abs(steadied - truth)[holes].mean() < 1e-3
+    monkeypatch.setattr(temporal, "exposure_gain", lambda *args: np.ones(3, np.float32))
+    unlit = smooth_along_flow(truth, holes, *flows)  # what a plain mean along the motion does
+    assert np.abs(unlit - truth)[holes].mean() > 1e-2
+
+
+def test_seamed_propagation_rejects_mismatched_holes():
+    frames = smooth_video(4, 32, 32)
+    with pytest.raises(ShapeError):
+        seamed_propagation(frames, np.zeros((3, 32, 32), bool))
+
+
+def test_masked_mean_loss_averages_over_the_region_alone():
+    out = torch.zeros(1, 3, 8, 8)
+    target = torch.zeros(1, 3, 8, 8)
+    target[..., :2, :2] = 1.0
+    small = torch.zeros(1, 1, 8, 8)
+    small[..., :2, :2] = 1.0
+    assert float(masked_mean_loss(out, target, small)) == pytest.approx(1.0)
+    # the plain mean over the frame shrinks with the region's share; this one does not
+    assert float(((out - target) * small).pow(2).mean()) == pytest.approx(4 / 64)
+    assert float(masked_mean_loss(out, target, torch.zeros_like(small))) == 0.0
+
+
+def test_extra_hole_loss_is_trained_only_on_configurations_with_extra_holes(monkeypatch):
+    frames = smooth_video(6, 48, 64, speed=1)
+    holes = box_holes(6, 48, 64, 16, 20, 8, move=2)
+    seen = []
+    real_step = renderer.loop.train_step
+
+    def spy(*args, **kwargs):
+        parts = real_step(*args, **kwargs)
+        seen.append((kwargs.get("config", 0), "extra_hole" in parts))
+        return parts
+
+    monkeypatch.setattr(renderer.loop, "train_step", spy)
+    inpaint_arrays(frames, holes, preset=STANDARD, steps=4)
+    inpaint_arrays(frames, holes, preset=replace(STANDARD, w_extra_hole=0.0), steps=2)
+    assert len(seen) == 6
+    assert all(config > 0 and has for config, has in seen[:4])
+    assert not any(has for _, has in seen[4:])
+
+
+@pytest.mark.parametrize("guarded", [False, True])
+def test_a_hole_of_more_than_32767_pixels_is_filled(guarded):
+    """OpenCV's remap refuses maps of 32,767 columns or more; a 182x182 hole is past that."""
+    frames = smooth_video(3, 224, 256, speed=3)
+    holes = box_holes(3, 224, 256, 20, 30, 184, move=4)
+    assert holes[0].sum() > 32767
+    out = seamed_propagation(frames, holes, guarded=guarded)
+    assert np.array_equal(out[~holes], frames[~holes])
+    assert np.isfinite(out).all()
+    assert frames.min() - 1e-3 <= out[holes].min() and out[holes].max() <= frames.max() + 1e-3

@@ -1,0 +1,206 @@
+"""The pieces of the `standard` preset: region of interest, extra holes, pre-fill
+choice on held-out holes, the guarded propagation, and the residual network."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from renderer.callbacks import Callbacks
+from renderer.inpaint import inpaint_arrays
+from renderer.method.model import SkipNet
+from renderer.presets import PAPER, STANDARD
+from renderer.fill.propagate import guarded_propagation
+from renderer.pipeline.plate import PlateFills
+from renderer.pipeline.region import MIN_MARGIN, plan_context, plan_region
+from renderer.pipeline.holdout import choose_fill, extra_holes, held_out_error, hole_sets
+from standard_kit import box_holes, smooth_video
+
+
+def test_region_holds_the_hole_plus_margin_and_caps_the_working_size():
+    holes = box_holes(4, 1080, 2048, 500, 900, 150)
+    region = plan_region(holes, holes, STANDARD)
+    y0, x0, y1, x1 = region.box
+    ys, xs = np.nonzero(holes.any(0))
+    assert y0 <= ys.min() - MIN_MARGIN and y1 >= ys.max() + 1 + MIN_MARGIN
+    assert x0 <= xs.min() - MIN_MARGIN and x1 >= xs.max() + 1 + MIN_MARGIN
+    assert (y1 - y0) * (x1 - x0) < 0.1 * 1080 * 2048, "the crop follows the hole, not the plate"
+    h, w = region.working_size
+    assert h * w <= STANDARD.max_working_pixels * 1.02 and region.scaled
+    assert plan_region(holes, holes, PAPER).box == (0, 0, 1080, 2048), "paper trains on the whole plate"
+
+
+def test_crop_and_uncrop_round_trip_outside_the_box():
+    frames = smooth_video(3, 100, 120)
+    holes = box_holes(3, 100, 120, 40, 50, 10)
+    region = plan_region(holes, holes, replace(STANDARD, max_working_pixels=None))
+    fill = region.crop(frames) * 0 + 7.0
+    out = region.uncrop(fill, frames, [0, 1, 2])
+    y0, x0, y1, x1 = region.box
+    assert np.all(out[:, y0:y1, x0:x1] == 7.0)
+    outside = np.ones((100, 120), bool)
+    outside[y0:y1, x0:x1] = False
+    assert np.array_equal(out[:, outside], frames[:, outside])
+
+
+def test_below_plate_resolution_a_fill_lands_on_the_plate_resolution_baseline():
+    frames = smooth_video(3, 100, 120)
+    holes = box_holes(3, 100, 120, 40, 50, 10)
+    region = plan_region(holes, holes, replace(STANDARD, max_working_pixels=1500))
+    assert region.scaled
+    (h, w), (ch, cw) = region.working_size, region.crop_size
+    rng = np.random.default_rng(0)
+    plate_fill = rng.random((3, ch, cw, 3)).astype(np.float32)
+    work_fill = rng.random((3, h, w, 3)).astype(np.float32)
+    y0, x0, y1, x1 = region.box
+    same = region.uncrop(work_fill[[2, 0]], frames[[2, 0]], [2, 0], plate_fill, work_fill)
+    assert np.array_equal(same[:, y0:y1, x0:x1], plate_fill[[2, 0]])  # the baseline itself: exactly
+    lifted = region.uncrop(work_fill + 0.25, frames, [0, 1, 2], plate_fill, work_fill)
+    assert np.allclose(lifted[:, y0:y1, x0:x1], plate_fill + 0.25, atol=1e-5)  # a correction, scaled up
+    plain = region.uncrop(work_fill, frames, [0, 1, 2])
+    assert not np.allclose(plain[:, y0:y1, x0:x1], plate_fill, atol=0.1)
+
+
+def test_standard_below_plate_resolution_keeps_propagation_at_plate_resolution():
+    frames = smooth_video(6, 64, 96, speed=2)
+    holes = box_holes(6, 64, 96, 24, 30, 12, move=2)
+    preset = replace(STANDARD, max_working_pixels=1200)
+    region = plan_region(holes, holes, preset)
+    assert region.scaled
+    notes = []
+    out = inpaint_arrays(frames, holes, preset=preset, steps=4, callbacks=Callbacks(log=notes.append)).frames
+    assert any("keeping propagation" in n for n in notes), notes
+    y0, x0, y1, x1 = region.box
+    at_plate = PlateFills(frames, holes, region)("propagation")
+    inside = holes[:, y0:y1, x0:x1]
+    assert np.array_equal(out[:, y0:y1, x0:x1][inside], at_plate[inside])
+    assert np.array_equal(out[~holes], frames[~holes])
+
+
+def test_context_widens_the_crop_for_the_non_learning_fills():
+    frames = smooth_video(3, 100, 120)
+    holes = box_holes(3, 100, 120, 40, 50, 10)
+    region = plan_region(holes, holes, replace(STANDARD, max_working_pixels=None))
+    y0, x0, y1, x1 = region.box
+    small = plan_context(region, frames)  # a small plate: the whole frame
+    assert small.box == (0, 0, 100, 120) and small.inner == region.box
+    capped = plan_context(region, frames, max_pixels=3 * (y1 - y0) * (x1 - x0))
+    cy0, cx0, cy1, cx1 = capped.box
+    assert cy0 <= y0 and cx0 <= x0 and cy1 >= y1 and cx1 >= x1 and (cy1 - cy0) * (cx1 - cx0) > (y1 - y0) * (x1 - x0)
+    assert (cy1 - cy0) * (cx1 - cx0) <= 3 * (y1 - y0) * (x1 - x0)
+    iy0, ix0, iy1, ix1 = capped.inner
+    assert np.array_equal(capped.frames[:, iy0:iy1, ix0:ix1], region.crop(frames))
+    seen = {}
+
+    def fill(f, h):  # records what a wrapped fill is given
+        seen["shape"], seen["holes"] = f.shape, h.sum()
+        return np.where(h[..., None], -1.0, f)
+
+    out = capped.wrap(fill)(region.crop(frames), region.crop_holes(holes))
+    assert seen["shape"] == capped.frames.shape and seen["holes"] == holes.sum()
+    assert out.shape == region.crop(frames).shape and np.all(out[region.crop_holes(holes)] == -1.0)
+    assert plan_context(plan_region(holes, holes, PAPER), frames) is None, "no crop, no context"
+    big = box_holes(2, 1080, 2048, 500, 900, 150)
+    assert plan_context(plan_region(big, big, STANDARD), np.zeros((2, 1080, 2048, 3), np.float32)) is None, \
+        "a crop trained below plate resolution keeps its fills at working size"
+
+
+def test_extra_holes_sit_next_to_the_real_hole_over_known_pixels():
+    holes = box_holes(5, 64, 96, 24, 30, 12)
+    extra = extra_holes(holes, np.random.default_rng(0))
+    for k in range(5):
+        assert extra[k].sum() == holes[k].sum(), "a moved copy of the hole"
+        assert (extra[k] & holes[k]).sum() <= 0.1 * holes[k].sum()
+        cy, cx = [c.mean() for c in np.nonzero(holes[k])]
+        ey, ex = [c.mean() for c in np.nonzero(extra[k])]
+        assert 6 <= np.hypot(ey - cy, ex - cx) <= 24, "about one hole size away"
+    sets = hole_sets(holes, 3, seed=1)
+    assert len(sets) == 3 and all((s & holes).sum() == holes.sum() for s in sets)
+
+
+def test_held_out_error_only_counts_known_pixels_under_extra_holes():
+    frames = smooth_video(2, 20, 20)
+    real = np.zeros((2, 20, 20), bool)
+    real[:, 2:5, 2:5] = True
+    union = real.copy()
+    union[:, 10:12, 10:12] = True
+    filled = frames.copy()
+    filled[real] = 50.0  # errors in the real hole do not count: its truth is unknown
+    assert held_out_error(frames, real, union, filled) == 0.0
+    filled[:, 10:12, 10:12] += 0.5
+    assert held_out_error(frames, real, union, filled) > 0.0
+
+
+def test_choose_fill_keeps_the_fill_that_is_right_on_held_out_pixels():
+    frames = smooth_video(3, 32, 32)
+    real = box_holes(3, 32, 32, 4, 4, 6, move=0)
+    union = real | box_holes(3, 32, 32, 20, 20, 6, move=0)
+    fills = {"exact": lambda f, h: f.copy(), "black": lambda f, h: np.where(h[..., None], 0.0, f)}
+    name, filled, errors = choose_fill(frames, real, union, fills)
+    assert name == "exact" and errors["exact"] == 0.0 < errors["black"]
+    assert np.array_equal(filled, frames)
+
+
+def test_guarded_propagation_recovers_a_revealed_background_and_keeps_known_pixels():
+    frames = smooth_video(8, 48, 64, speed=0)  # a still background
+    holes = box_holes(8, 48, 64, 18, 10, 10, move=4)  # a moving object reveals it
+    filled = guarded_propagation(frames, holes)
+    assert np.array_equal(filled[~holes], frames[~holes])
+    err = np.abs(filled[holes] - frames[holes]).mean()
+    assert err < 0.02, err
+
+
+def test_residual_net_starts_as_the_identity_on_its_prefilled_input():
+    torch.manual_seed(0)
+    net = SkipNet(in_channels=5, channels=(8, 8, 8), skip=4, residual=True)
+    x = torch.rand(2, 5, 24, 32)
+    rgb, _ = net(x)
+    assert torch.equal(rgb, x[:, :3])
+
+
+@pytest.mark.slow
+def test_standard_keeps_known_pixels_and_explains_its_choice():
+    frames = smooth_video(6, 48, 64, speed=1)
+    holes = box_holes(6, 48, 64, 16, 20, 8, move=2)
+    notes = []
+    out = inpaint_arrays(frames, holes, preset=STANDARD, steps=6, callbacks=Callbacks(log=notes.append))
+    assert np.array_equal(out.frames[~holes], frames[~holes])
+    assert any(n.startswith("pre-fill check on held-out holes") for n in notes)
+    assert any(n.startswith("held-out check") and "keeping" in n for n in notes)
+
+
+def test_held_out_pixels_are_never_a_training_target():
+    """The final check compares the network with the baselines on the held-out extra holes;
+    it is fair only if no loss ever saw those pixels."""
+    from renderer.method.prepare import prepare
+
+    frames = smooth_video(4, 48, 64)
+    holes = box_holes(4, 48, 64, 16, 20, 8)
+    held_out = box_holes(4, 48, 64, 16, 32, 8)
+    plain = prepare(frames, holes, STANDARD, None, torch.device("cpu"), 0)
+    kept_out = prepare(frames, holes, STANDARD, None, torch.device("cpu"), 0, held_out=held_out)
+    top, left, h, w = kept_out.box
+    known = kept_out.known[:, 0, top:top + h, left:left + w].numpy() > 0
+    assert not known[held_out].any() and not known[holes].any()
+    assert known[~(holes | held_out)].all()
+    assert plain.known.sum() - kept_out.known.sum() == (held_out & ~holes).sum()
+    with pytest.raises(Exception, match="held_out"):
+        prepare(frames, holes, STANDARD, None, torch.device("cpu"), 0, held_out=held_out[:2])
+
+
+def test_choose_fill_keeps_the_default_unless_a_rival_wins_by_the_margin():
+    frames = smooth_video(3, 32, 32)
+    real = box_holes(3, 32, 32, 4, 4, 6, move=0)
+    union = real | box_holes(3, 32, 32, 20, 20, 6, move=0)
+
+    def off_by(delta):
+        return lambda f, h: np.where(h[..., None], f + delta, f)
+
+    close = {"default": off_by(0.10), "rival": off_by(0.097)}  # the rival leads by 6 % in MSE
+    assert choose_fill(frames, real, union, close, margin=0.10)[0] == "default"
+    assert choose_fill(frames, real, union, close, margin=0.0)[0] == "rival"
+    clear = {"default": off_by(0.10), "rival": off_by(0.05)}
+    assert choose_fill(frames, real, union, clear, margin=0.10)[0] == "rival"
