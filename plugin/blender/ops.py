@@ -15,8 +15,8 @@ import time
 
 import bpy
 
-from plugin.core import (RAW, JobListener, JobRunner, MainThreadQueue, PluginError, SettingsError, build_request,
-                         output_pattern, result_spec)
+from plugin.core import (RAW, JobListener, JobRunner, MainThreadQueue, PluginError, ResultNotLoaded, SettingsError,
+                         build_request, output_pattern, result_spec)
 
 from . import gather
 from .props import settings_of
@@ -82,6 +82,7 @@ def start(scene) -> _Job:
     queue = MainThreadQueue()
     listener = _SceneListener(scene.name, plate, colourspace)
     runner = JobRunner(request, listener, post=queue.post)
+    listener.runner = runner
     job = _jobs[scene.name] = _Job(runner, queue, listener)
     props.running, props.progress = True, 0.0
     props.status = f"Starting: {len(frames)} frames to {output}"
@@ -145,49 +146,94 @@ def _redraw() -> None:
 
 
 class _SceneListener(JobListener):
-    """Shows a job in the scene's Inpaint panel. Runs on Blender's main thread."""
+    """Shows a job in the scene's Inpaint panel. Runs on Blender's main thread.
+
+    Each update first checks that the scene and the plate node are still there:
+    removing either cancels the job. Whatever raises while the job ends, the job
+    is unregistered and the panel says what happened.
+    """
 
     def __init__(self, scene_name: str, plate, colourspace: str):
         self.scene_name, self.plate, self.colourspace = scene_name, plate, colourspace
         self.timer = functools.partial(_tick, scene_name)
+        self.runner = None
+        self.closed = False
 
     def _props(self):
+        """The scene's settings while the job can still be shown, else None (and the job cancelled)."""
+        if self.closed:
+            return None
         scene = bpy.data.scenes.get(self.scene_name)
-        return None if scene is None else scene.inpaint
+        if scene is None:
+            self._abandon()
+            return None
+        tree = scene.compositing_node_group
+        if tree is None or tree.nodes.get(self.plate.node_name) is None:
+            self._abandon()
+            scene.inpaint.running = False
+            scene.inpaint.status = (f"Cancelled: the plate node '{self.plate.node_name}' was removed during the "
+                                    "render; press Render to start again")
+            _redraw()
+            return None
+        return scene.inpaint
+
+    def _abandon(self) -> None:
+        if self.runner is not None:
+            self.runner.cancel()
+        self._close()
+
+    def _close(self) -> None:
+        self.closed = True
+        job = _jobs.get(self.scene_name)
+        if job is not None and job.listener is self:
+            _jobs.pop(self.scene_name, None)
+
+    def _guard(self, props, fn, ending: bool = False, failed: str = "Blender refused an update of the panel"):
+        """Run ``fn``; a failure is shown in the panel and, mid-job, cancels it."""
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001 - nothing may escape into Blender's timer or the operator
+            if not ending:
+                self._abandon()
+            error = exc if isinstance(exc, PluginError) else ResultNotLoaded(
+                f"{failed} ({type(exc).__name__}: {exc}). The job has ended: press Load Result to bring in what "
+                "it wrote, or Render to start again")
+            props.running = False
+            props.status = f"ERROR: {error.title}: {error}"
+            _redraw()
+        finally:
+            if ending:
+                props.running = False
+                self._close()
 
     def on_status(self, text):
         props = self._props()
         if props is not None:
-            props.status = text
-            _redraw()
+            self._guard(props, lambda: (setattr(props, "status", text), _redraw()))
 
     def on_progress(self, progress):
         props = self._props()
         if props is not None:
-            props.progress = progress.percent
-            props.status = progress.describe()
-            _redraw()
+            def show():
+                props.progress = progress.percent
+                props.status = progress.describe()
+                _redraw()
+
+            self._guard(props, show)
 
     def on_preview(self, step, frames):
-        import numpy as np
-
-        if not frames:
-            return
-        pixels = np.asarray(frames[min(frames)], dtype=np.float32)
-        h, w = pixels.shape[:2]
-        image = bpy.data.images.get(PREVIEW_IMAGE)
-        if image is None or tuple(image.size) != (w, h):
-            if image is not None:
-                bpy.data.images.remove(image)
-            image = bpy.data.images.new(PREVIEW_IMAGE, w, h, float_buffer=True, alpha=True)
-        rgba = np.concatenate([pixels[..., :3], np.ones((h, w, 1), np.float32)], axis=-1)[::-1]
-        image.pixels.foreach_set(rgba.ravel())
-        image.update()
+        props = self._props()
+        if props is not None and frames:
+            self._guard(props, lambda: _show_preview(frames))
 
     def on_done(self, result):
-        scene = bpy.data.scenes.get(self.scene_name)
-        if scene is None:
-            return
+        props = self._props()
+        if props is not None:
+            self._guard(props, lambda: self._load(result), ending=True,
+                        failed=f"the result is in {result.output}, but Blender could not load it")
+
+    def _load(self, result):
+        scene = bpy.data.scenes[self.scene_name]
         props = scene.inpaint
         props.result_file = result.output
         props.result_first, props.result_last = result.frames[0], result.frames[-1]
@@ -200,16 +246,28 @@ class _SceneListener(JobListener):
     def on_cancelled(self):
         props = self._props()
         if props is not None:
-            props.running = False
-            props.status = "Cancelled: nothing was written; press Render to start again"
-            _redraw()
+            self._guard(props, lambda: setattr(props, "status", "Cancelled: nothing was written; press Render to "
+                                                                "start again"), ending=True)
 
     def on_error(self, error):
         props = self._props()
         if props is not None:
-            props.running = False
-            props.status = f"ERROR: {error.title}: {error}"
-            _redraw()
+            self._guard(props, lambda: setattr(props, "status", f"ERROR: {error.title}: {error}"), ending=True)
+
+
+def _show_preview(frames) -> None:
+    import numpy as np
+
+    pixels = np.asarray(frames[min(frames)], dtype=np.float32)
+    h, w = pixels.shape[:2]
+    image = bpy.data.images.get(PREVIEW_IMAGE)
+    if image is None or tuple(image.size) != (w, h):
+        if image is not None:
+            bpy.data.images.remove(image)
+        image = bpy.data.images.new(PREVIEW_IMAGE, w, h, float_buffer=True, alpha=True)
+    rgba = np.concatenate([pixels[..., :3], np.ones((h, w, 1), np.float32)], axis=-1)[::-1]
+    image.pixels.foreach_set(rgba.ravel())
+    image.update()
 
 
 class INPAINT_OT_render(bpy.types.Operator):
@@ -239,15 +297,16 @@ class INPAINT_OT_render(bpy.types.Operator):
             bpy.app.timers.register(job.listener.timer, first_interval=TICK)
             return {"FINISHED"}
         job.wait_here()
-        _jobs.pop(scene.name, None)
-        runner = job.runner
-        if runner.state == "failed":
-            self.report({"ERROR"}, f"{runner.error.title}: {runner.error}")
+        if _jobs.get(scene.name) is job:
+            _jobs.pop(scene.name)
+        status = scene.inpaint.status
+        if job.runner.state == "failed" or status.startswith("ERROR: "):
+            self.report({"ERROR"}, status.removeprefix("ERROR: "))
             return {"CANCELLED"}
-        if runner.state == "cancelled":
-            self.report({"WARNING"}, "Inpaint cancelled")
+        if job.runner.state == "cancelled" or status.startswith("Cancelled"):
+            self.report({"WARNING"}, status)
             return {"CANCELLED"}
-        self.report({"INFO"}, scene.inpaint.status)
+        self.report({"INFO"}, status)
         return {"FINISHED"}
 
 

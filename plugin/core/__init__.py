@@ -5,7 +5,7 @@ through ``bridge`` (imported when a job runs, not here).
 """
 
 from .errors import (BadMatte, BadPlate, BridgeUnavailable, JobCancelled, PluginError, RenderFailed,
-                     ServerUnreachable, SettingsError, VersionMismatch)
+                     ResultNotLoaded, ServerUnreachable, SettingsError, VersionMismatch)
 from .job import (JobListener, JobRequest, JobResult, JobRunner, MainThreadQueue, ProgressInfo, build_request,
                   call_now)
 from .placement import RAW, ResultSpec, default_output, output_pattern, result_position, result_spec
@@ -14,7 +14,7 @@ from .settings import KNOBS, PRESETS, Knob, NodeSettings
 
 __all__ = [
     "PluginError", "SettingsError", "BadPlate", "BadMatte", "BridgeUnavailable", "ServerUnreachable",
-    "VersionMismatch", "RenderFailed", "JobCancelled",
+    "VersionMismatch", "RenderFailed", "ResultNotLoaded", "JobCancelled",
     "JobListener", "JobRequest", "JobResult", "JobRunner", "MainThreadQueue", "ProgressInfo", "build_request",
     "call_now", "RAW", "ResultSpec", "default_output", "output_pattern", "result_position", "result_spec",
     "exr_channel", "frame_path", "pattern_from_file", "to_hash", "KNOBS", "PRESETS", "Knob", "NodeSettings",

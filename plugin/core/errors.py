@@ -55,6 +55,12 @@ class RenderFailed(PluginError):
     title = "Render failed on the renderer"
 
 
+class ResultNotLoaded(PluginError):
+    """The result was rendered but could not be brought back into the host's tree."""
+
+    title = "Result not loaded"
+
+
 class JobCancelled(PluginError):
     """The artist cancelled the job (not shown as an error)."""
 

@@ -97,3 +97,46 @@ def test_blender_mask_datablock_is_rendered_to_the_matte(shots, host_python, ren
             far &= np.roll(far, 1, 0) & np.roll(far, -1, 0) & np.roll(far, 1, 1) & np.roll(far, -1, 1)
         assert np.array_equal(comp[far], source[far])
         assert np.abs(comp[hole] - clean[f][hole]).mean() < 0.05
+
+
+def run_failure(shots, host_python, server, tmp_path, scenario, steps=4):
+    """tests/host/blender_failures.py in real Blender; returns its report."""
+    plate, matte, _, _ = shots.write_shot(tmp_path / "shot", frames=range(FIRST, LAST + 1), box=BOX)
+    report_path = tmp_path / "report.json"
+    env = dict(os.environ, PYTHONPATH=str(REPO), BLENDER_USER_RESOURCES=str(tmp_path / "blender_user"))
+    cmd = [str(host_python), str(REPO / "tests" / "host" / "blender_failures.py"), "--scenario", scenario,
+           "--endpoint", server.endpoint, "--plate", plate, "--matte", matte, "--first", str(FIRST),
+           "--last", str(LAST), "--work", str(tmp_path / "blender"), "--report", str(report_path),
+           "--steps", str(steps)]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert report_path.exists(), f"Blender did not report:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+    report = json.loads(report_path.read_text())
+    assert report["ok"], report.get("traceback", "") + proc.stderr[-2000:]
+    return report
+
+
+def test_blender_plate_node_removed_mid_render_cancels_the_job(shots, host_python, renderer_server, tmp_path):
+    report = run_failure(shots, host_python, renderer_server, tmp_path, "plate-removed", steps=400)
+    after = report["after"]
+    assert after["status"].startswith("Cancelled: the plate node 'Plate' was removed"), after
+    assert not after["running"] and not after["registered"]
+    assert report["runner_ended"] and report["runner_state"] == "cancelled"
+
+
+def test_blender_exception_in_the_completion_step_is_shown(shots, host_python, renderer_server, tmp_path):
+    """The result files vanish before the completion step loads them: Blender's image load raises there."""
+    report = run_failure(shots, host_python, renderer_server, tmp_path, "done-raises")
+    after = report["after"]
+    assert after["status"].startswith("ERROR: Result not loaded: the result is in "), after
+    assert "Blender could not load it" in after["status"] and "press Load Result" in after["status"]
+    assert not after["running"] and not after["registered"]
+
+
+def test_blender_second_render_reuses_and_reloads_the_result_node(shots, host_python, renderer_server, tmp_path):
+    report = run_failure(shots, host_python, renderer_server, tmp_path, "twice")
+    assert report["operator_1"] == report["operator_2"] == ["FINISHED"], report
+    for key in ("after_1", "after_2"):
+        assert report[key]["status"].startswith("Done: 6 frames") and not report[key]["running"]
+        assert not report[key]["registered"]
+    assert report["result_nodes"] == ["Plate_result"] and report["result_images"] == ["Plate_result"]
+    assert report["image_1"] == report["image_2"]  # the same image data-block, reloaded in place

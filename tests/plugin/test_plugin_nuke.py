@@ -1,9 +1,11 @@
 """The Nuke layer (plugin/nuke) against a FAKE `nuke` module (tests/plugin/fake_nuke.py).
 
-Nuke cannot be installed here, so these tests use a stand-in that records what
-the plugin asks of Nuke: menus, nodes and knobs, Write executions, main-thread
-calls (refused from the main thread, as real Nuke would hang) and progress
-tasks. The renderer is real: a local `renderer serve` with tiny shots.
+Nuke cannot be installed here, so these tests use a stand-in, as strict as Nuke
+where the plugin touches it, that records what the plugin asks of Nuke: menus,
+nodes and knobs, Write executions, main-thread calls (refused from the main
+thread, as real Nuke would hang) and progress tasks. The renderer is real: a
+local `renderer serve` with tiny shots. The failure paths are in
+test_plugin_nuke_failures.py.
 """
 
 from __future__ import annotations
@@ -21,11 +23,11 @@ REPO = Path(__file__).resolve().parents[2]
 FIRST, LAST = 1001, 1003
 
 
-def finish(nuke, node, timeout=180.0):
+def finish(nuke, node, timeout=180.0, runner=None):
     """Play Nuke's main thread until the node's job has ended; returns the runner."""
     from plugin.nuke import node as inpaint
 
-    runner = inpaint._running.get(node.fullName())
+    runner = runner or inpaint._running.get(node.fullName())
     assert runner is not None, node["status"].value()
     deadline = time.monotonic() + timeout
     while runner.running and time.monotonic() < deadline:
@@ -36,11 +38,20 @@ def finish(nuke, node, timeout=180.0):
     return runner
 
 
+def wait_for_progress(nuke, timeout=120.0):
+    """Play the main thread until the job's progress bar has moved (training has started)."""
+    deadline = time.monotonic() + timeout
+    while not (nuke.session.tasks and nuke.session.tasks[-1].progress) and time.monotonic() < deadline:
+        nuke.run_main_thread()
+        time.sleep(0.05)
+    assert nuke.session.tasks and nuke.session.tasks[-1].progress, "training did not start"
+
+
 def build_script(nuke, shots, tmp_path, server="tcp://127.0.0.1:1", **knobs):
     """Plate and roto Reads (EXR), and an Inpaint node from the menu, wired up."""
     plate, matte, clean, hole = shots.write_shot(tmp_path / "shot", frames=range(FIRST, LAST + 1), size=(32, 32),
                                                  box=(10, 20, 8, 22))
-    plate_read = nuke.nodes.Read(file=plate, first=FIRST, last=LAST, colorspace="scene_linear")
+    plate_read = nuke.nodes.Read(file=plate, first=FIRST, last=LAST)  # colorspace "default (linear)"
     roto_read = nuke.nodes.Read(file=matte.replace("####", "%04d"), first=FIRST, last=LAST, raw=True)
     runpy.run_path(str(REPO / "plugin" / "nuke" / "menu.py"))
     command, _ = nuke.menu("Nodes").findItem("Inpaint").findItem("Inpaint")
@@ -88,12 +99,12 @@ def test_node_has_source_and_matte_inputs_and_every_knob(nuke):
         assert knob.value() == spec.default, spec.name
         assert knob.label() == spec.label and knob.tooltip == spec.tooltip
         if spec.kind == "enum":
-            assert knob.values == list(spec.choices)
+            assert knob.values() == list(spec.choices)
     for name, label, function in inpaint.BUTTONS:
         assert node[name].label() == label
         assert f"n.{function}(nuke.thisNode())" in node[name].value()
     assert node["status"].value() == "Idle"
-    assert all(not node[name].visible for name in inpaint.STATE_KNOBS)
+    assert all(nuke.INVISIBLE in node[name].flags for name in inpaint.STATE_KNOBS)  # a flag is saved
 
     assert not node["first"].enabled and not node["last"].enabled
     node["frame_range"].setValue("custom")
@@ -105,6 +116,7 @@ def test_node_has_source_and_matte_inputs_and_every_knob(nuke):
 
 def test_render_submits_and_creates_a_read_with_path_and_range(nuke, shots, renderer_server, tmp_path):
     node, plate, clean, hole = build_script(nuke, shots, tmp_path, server=renderer_server.endpoint)
+    node.input(0)["format"].setValue(nuke.addFormat("32 32 1 plate_32"))
     node["render"].execute()
     runner = finish(nuke, node)
 
@@ -115,9 +127,11 @@ def test_render_submits_and_creates_a_read_with_path_and_range(nuke, shots, rend
     read = nuke.toNode("Inpaint1_result")
     assert read is not None and read.Class() == "Read"
     output = str(tmp_path / "shot" / "inpaint" / "plate_inpaint.####.exr")
-    assert read["file"].value() == output
+    assert read["file"].value() == output.replace("####", "%04d")
     assert [read[k].value() for k in ("first", "last", "origfirst", "origlast")] == [FIRST, LAST, FIRST, LAST]
-    assert read["colorspace"].value() == "scene_linear" and not read["raw"].value()  # as the plate is read
+    # as the plate is read: its default's name without the "default (...)" label, and its format
+    assert read["colorspace"].value() == "linear" and not read["raw"].value()
+    assert read["format"].value().name() == "plate_32"
     assert (read.xpos(), read.ypos()) == (200 + 80 + 40, 100)  # beside the node, every time
     for f in range(FIRST, LAST + 1):
         result = shots.read_exr(output.replace("####", str(f)))[..., :3]
@@ -126,13 +140,13 @@ def test_render_submits_and_creates_a_read_with_path_and_range(nuke, shots, rend
         assert np.abs(result[hole] - clean[f][hole]).mean() < np.abs(source[hole] - clean[f][hole]).mean() / 5
 
     task = nuke.session.tasks[-1]
-    assert task.progress and task.progress[-1] > 0 and task.messages
+    assert task.progress and task.progress[-1] > 0 and task.messages and task.released
     assert nuke.session.main_calls > 3 and nuke.session.messages == []
 
     nuke.delete(read)  # Load Result brings it back at the same spot
     node["load_result"].execute()
     again = nuke.toNode("Inpaint1_result")
-    assert again["file"].value() == output and (again.xpos(), again.ypos()) == (320, 100)
+    assert again["file"].value() == output.replace("####", "%04d") and (again.xpos(), again.ypos()) == (320, 100)
 
 
 def test_render_writes_a_changed_source_with_a_raw_write(nuke, shots, renderer_server, tmp_path):
@@ -149,7 +163,7 @@ def test_render_writes_a_changed_source_with_a_raw_write(nuke, shots, renderer_s
         writes.append({k: write[k].value() for k in ("file", "file_type", "channels", "raw", "datatype")})
         assert write.input(0).name() == "Source"
         for f in range(first, last + 1):
-            target = Path(write["file"].value().replace("####", f"{f:04d}"))
+            target = Path(write["file"].value() % f)
             target.write_bytes(Path(plate.replace("####", f"{f:04d}")).read_bytes())
 
     nuke.session.on_execute = nuke_renders
@@ -158,12 +172,12 @@ def test_render_writes_a_changed_source_with_a_raw_write(nuke, shots, renderer_s
     assert runner.state == "done", node["status"].value()
     output = tmp_path / "comp" / "inpaint" / "Inpaint1_inpaint.####.exr"  # beside the script
     scratch = output.parent / ".Inpaint1_inputs" / "source.####.exr"
-    assert writes == [{"file": str(scratch), "file_type": "exr", "channels": "rgba", "raw": True,
-                       "datatype": "32 bit float"}]
+    assert writes == [{"file": str(scratch).replace("####", "%04d"), "file_type": "exr", "channels": "rgba",
+                       "raw": True, "datatype": "32 bit float"}]
     assert [(f, l) for _, f, l, _ in nuke.session.executed] == [(FIRST, LAST)]
     assert not any(n.Class() == "Write" for n in node.nodes())  # the temporary Write is gone
     read = nuke.toNode("Inpaint1_result")
-    assert read["file"].value() == str(output)
+    assert read["file"].value() == str(output).replace("####", "%04d")
     assert read["raw"].value() is True  # the plate went out raw, so the result comes back raw
 
 
@@ -174,10 +188,7 @@ def test_cancel_stops_the_job(nuke, shots, renderer_server, tmp_path, how):
     from plugin.nuke import node as inpaint
 
     runner = inpaint._running[node.fullName()]
-    deadline = time.monotonic() + 120
-    while not nuke.session.tasks[-1].progress and time.monotonic() < deadline:  # training has started
-        nuke.run_main_thread()
-        time.sleep(0.05)
+    wait_for_progress(nuke)
     assert runner.running, node["status"].value()
     started = time.monotonic()
     if how == "cancel button":
@@ -190,6 +201,7 @@ def test_cancel_stops_the_job(nuke, shots, renderer_server, tmp_path, how):
     assert time.monotonic() - started < 30
     assert node["status"].value().startswith("Cancelled")
     assert nuke.toNode("Inpaint1_result") is None
+    assert nuke.session.tasks[-1].released and not inpaint._running
     node["cancel"].execute()
     assert node["status"].value().startswith("Nothing to cancel")
 
