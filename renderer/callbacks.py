@@ -22,7 +22,7 @@ class Progress:
     loss: float
     elapsed: float
     eta: float | None
-    stage: str = "train"  # "flow", "train", "infer", "write"
+    stage: str = "train"  # "read", "fill", "train", "write"
     message: str = ""
 
     @property

@@ -18,19 +18,19 @@ import numpy as np
 import torch
 
 from . import checkpoint, distributed
-from .callbacks import Callbacks, Progress
+from .callbacks import Callbacks
 from .errors import CheckpointError, DeviceError, ShapeError
 from .loop import Checkpointing, TrainingLoop
 from .method.flow import cached_reference_flow, fingerprint_arrays
 from .method.losses import VGGFeatures
 from .method.prepare import prepare
-from .pipeline.holdout import input_configurations
+from .pipeline.holdout import input_configurations, prefill_calls, propagation_calls
 from .pipeline.output import Output
 from .pipeline.plate import plate_fills
 from .pipeline.region import Region, plan_context, plan_region
 from .pipeline.selection import HeldOutCheck
 from .presets import Preset
-from .stages import StageClock
+from .stages import StageClock, ticking
 
 
 @dataclass
@@ -98,7 +98,11 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
     # the reference flow and the plate-resolution fill are mostly OpenCV work, which releases the GIL:
     # they run on a thread beside the pre-fill (their notes are passed on from this thread)
     notes: list[str] = []
-    with ThreadPoolExecutor(1, thread_name_prefix="beside-prefill") as beside:
+    n = len(frames)
+    expected = prefill_calls(preset, n) + (propagation_calls(n) if region.scaled and preset.propagation_prior else 0) \
+        + (sum(max(n - s, 0) for s in preset.strides) if preset.use_flow else 0)
+    with ticking(cb, "fill", expected, "flow and pre-fill"), \
+            ThreadPoolExecutor(1, thread_name_prefix="beside-prefill") as beside:
         ref_job = beside.submit(clock.timed("reference flow", cached_reference_flow), work_frames, preset.strides,
                                 str(work_dir) if work_dir else None, log=notes.append) if preset.use_flow else None
         plate_job = beside.submit(clock.timed("plate-resolution fill", plate_fills), frames, holes, region, preset,
@@ -106,8 +110,6 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
         with clock("pre-fill"):
             configs, baseline_errors, prefill_name = input_configurations(work_frames, work_holes, preset, seed, cb,
                                                                           context=context, device=dev)
-        if ref_job is not None:
-            cb.on_progress and cb.on_progress(Progress(0, total, float("nan"), 0.0, None, "flow", "reference flow"))
         with clock("waiting for flow and plate fill"):
             ref = ref_job.result() if ref_job is not None else None
             plate = plate_job.result()

@@ -8,7 +8,11 @@ on its own inputs alone: threads speed it up without changing a bit of it.
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
+
+_finished = [0]  # calls ``map_frames`` has finished in this process: what stage progress counts
+_lock = threading.Lock()
 
 
 def usable_cores() -> int:
@@ -20,8 +24,20 @@ def usable_cores() -> int:
 def map_frames(fn, count: int) -> list:
     """``[fn(0), ..., fn(count - 1)]``, on one thread per usable core; the first
     exception a call raises is raised here."""
+    def counted(i: int):
+        out = fn(i)
+        with _lock:
+            _finished[0] += 1
+        return out
+
     workers = min(count, usable_cores())
     if workers <= 1:
-        return [fn(i) for i in range(count)]
+        return [counted(i) for i in range(count)]
     with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(fn, range(count)))
+        return list(pool.map(counted, range(count)))
+
+
+def frames_finished() -> int:
+    """How many per-frame calls ``map_frames`` has finished in this process so far."""
+    with _lock:
+        return _finished[0]

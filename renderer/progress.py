@@ -12,8 +12,9 @@ import time
 
 from .callbacks import Progress
 
-# share of the bar each stage takes
-_STAGES = {"flow": (0.0, 3.0), "train": (3.0, 95.0), "infer": (95.0, 96.0), "write": (96.0, 100.0)}
+# share of the bar each stage takes: reading the plates, the flow and the fills before training
+# (the whole of a non-learning render's work on large plates), training, writing
+_STAGES = {"read": (0.0, 4.0), "fill": (4.0, 30.0), "train": (30.0, 95.0), "write": (95.0, 100.0)}
 
 
 def overall_percent(event: Progress) -> float:
@@ -87,5 +88,5 @@ class ProgressReporter:
 
 
 def _describe(event: Progress) -> str:
-    return {"flow": "computing reference optical flow", "train": "training on the shot",
-            "infer": "inferring frames", "write": "writing frames"}.get(event.stage, event.stage)
+    return {"read": "reading plates and mattes", "fill": "optical flow and pre-fill", "train": "training on the shot",
+            "write": "writing frames"}.get(event.stage, event.stage)

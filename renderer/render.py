@@ -83,6 +83,14 @@ def blend_windows(image: Image, rgb_index, parts: list) -> np.ndarray:
     return image.pixels
 
 
+def _reading(cb: Callbacks, started: float):
+    """``load_shot_window``'s progress as the "read" stage."""
+    if cb.on_progress is None:
+        return None
+    return lambda done, total: cb.on_progress(Progress(done, total, float("nan"), time.monotonic() - started, None,
+                                                       "read", "reading plates and mattes"))
+
+
 def _on_whole_frames(cb: Callbacks, data: ShotWindow, index: dict[int, int]) -> Callbacks:
     """``cb`` with its previews and snapshots, which the work makes inside the window's box,
     shown on whole frames (the plate's RGB around the box)."""
@@ -139,7 +147,8 @@ def render_shot(shot: ShotConfig, *, fresh: bool = False, callbacks: Callbacks |
         if mode != "train" and not todo_w:
             continue
         # only the box the work reads is kept: memory follows the hole's region, not the plate
-        data = load_shot_window(shot, frames_w, lambda support, size: work_box(region_around(support, size, preset)))
+        data = load_shot_window(shot, frames_w, lambda support, size: work_box(region_around(support, size, preset)),
+                                progress=_reading(cb, started))
         work = work_dir(shot) if len(windows) == 1 else work_dir(shot) / f"window-{frames_w[0]}-{frames_w[-1]}"
         index = {f: k for k, f in enumerate(frames_w)}
         out = inpaint_arrays(data.rgb, data.holes, alpha=data.alpha, preset=preset, steps=shot.steps,

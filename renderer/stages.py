@@ -6,8 +6,12 @@ farm log or a TD's script sees which stage a slow shot spent its time in.
 
 from __future__ import annotations
 
+import threading
 import time
 from contextlib import contextmanager
+
+from .callbacks import Callbacks, Progress
+from .parallel import frames_finished
 
 
 class StageClock:
@@ -39,3 +43,36 @@ class StageClock:
     def summary(self, least: float = 0.05) -> str:
         """``pre-fill 12.3 s, training 2.2 s, ...``; stages under ``least`` seconds are left out."""
         return ", ".join(f"{name} {s:.1f} s" for name, s in self.seconds.items() if s >= least)
+
+
+@contextmanager
+def ticking(cb: Callbacks, stage: str, expected: int, message: str = ""):
+    """While the block runs, report ``stage``'s progress about every ``cb.progress_interval``
+    seconds, counted in per-frame calls finished (``parallel.frames_finished``) against the
+    ``expected`` count; the count is an estimate, so the bar holds short of the end until
+    the block ends."""
+    if cb.on_progress is None or expected <= 0:
+        yield
+        return
+    start, began, stop = frames_finished(), time.monotonic(), threading.Event()
+
+    def report(done: int) -> None:
+        cb.on_progress(Progress(done, expected, float("nan"), time.monotonic() - began, None, stage, message))
+
+    def tick() -> None:
+        last = -1
+        while not stop.wait(cb.progress_interval):
+            done = min(frames_finished() - start, expected - 1)
+            if done != last:
+                last = done
+                report(done)
+
+    report(0)
+    ticker = threading.Thread(target=tick, name=f"{stage}-progress", daemon=True)
+    ticker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        ticker.join()
+    report(expected)

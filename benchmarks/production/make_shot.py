@@ -9,8 +9,9 @@ a shot longer than what is left of the clip runs it back and forth. KIND is the 
 - ``drone``: a dark drone with a bright LED (4.0, above 1.0) flying across, about a
   ninth of the frame's width (as ``benchmarks/heldout``'s, scaled to the plate);
 - ``box``: a fixed rig box, 14 % x 30 % of the frame, over whatever passes under it;
+- ``large``: a fixed box of a third of the frame (58 % x 58 %);
 - ``people``: moving silhouettes taken by background subtraction from another stretch of
-  the clip (300 frames on), laid over these frames with the pixels they came with, as
+  the clip (half its length on), laid over these frames with the pixels they came with, as
   DAVIS-style shots are made; their matte grows them by 1 % of the frame's height;
 - ``dot``: a 3x3 px dust spot, fixed.
 
@@ -30,7 +31,7 @@ import yaml
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples"))
 from make_example import srgb_to_linear, write  # noqa: E402
 
-KINDS = ("drone", "box", "people", "dot")
+KINDS = ("drone", "box", "large", "people", "dot")
 
 
 def read_clip(clip: str, start: int, count: int, width: int, height: int) -> list[np.ndarray]:
@@ -65,7 +66,8 @@ def read_clip(clip: str, start: int, count: int, width: int, height: int) -> lis
 
 def silhouettes(clip: str, start: int, count: int, width: int, height: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """Moving objects of another stretch of the clip: (mask bool (H, W), their pixels) per frame."""
-    source = read_clip(clip, start + 300, count + 30, width, height)
+    length = int(cv2.VideoCapture(clip).get(cv2.CAP_PROP_FRAME_COUNT))
+    source = read_clip(clip, (start + length // 2) % max(length - 1, 1), count + 30, width, height)
     mog = cv2.createBackgroundSubtractorMOG2(history=30, detectShadows=False)
     small = (max(width // 4, 8), max(height // 4, 8))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
@@ -112,8 +114,9 @@ def main(clip: str, start: int, count: int, size: str, kind: str, root: str, see
             plate = clean * (1 - drone[..., None]) + np.array([0.02, 0.018, 0.015], np.float32) * drone[..., None]
             plate[((xx - cx) ** 2 + (yy - cy + 2 * scale) ** 2) <= 2.0 * scale ** 2] = [4.0, 0.3, 0.2]
             matte = cv2.dilate((drone > 0.02).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(np.float32)
-        elif kind == "box":
-            bh, bw = int(0.30 * height), int(0.14 * width)
+        elif kind in ("box", "large"):
+            bh, bw = (int(0.30 * height), int(0.14 * width)) if kind == "box" else (int(0.58 * height), int(0.58 * width))
+            by0, bx0 = (by0, bx0) if kind == "box" else ((height - bh) // 2, (width - bw) // 2)
             matte = np.zeros((height, width), np.float32)
             matte[by0:by0 + bh, bx0:bx0 + bw] = 1.0
             plate[matte > 0] = [0.05, 0.05, 0.06]  # a grey rig

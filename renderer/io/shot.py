@@ -59,15 +59,6 @@ class ShotWindow:
     rgb_index: tuple[int, int, int]
     plate_paths: dict[int, str]
 
-    def paste(self, image: Image, k: int, rgb: np.ndarray) -> np.ndarray:
-        """``image``'s pixels, changed in place: frame ``k``'s RGB in the box set to ``rgb``
-        (h, w, 3) where the frame's alpha is above 0; known pixels stay the plate's, bit for bit."""
-        y0, x0, y1, x1 = self.box
-        pixels = image.pixels
-        inside = pixels[y0:y1, x0:x1]
-        source = inside[..., list(self.rgb_index)]
-        inside[..., list(self.rgb_index)] = np.where(self.alpha[k][..., None] > 0, rgb, source)
-        return pixels
 
 
 def _paths(pattern: str, frames: tuple[int, ...], what: str) -> dict[int, str]:
@@ -153,12 +144,14 @@ def validate_shot(shot: ShotConfig, read_pixels: bool = True) -> ShotReport:
 
 
 def load_shot_window(shot: ShotConfig, frames: tuple[int, ...],
-                     box_for: Callable[[tuple[int, int, int, int] | None, tuple[int, int]], tuple[int, int, int, int]]
-                     ) -> ShotWindow:
+                     box_for: Callable[[tuple[int, int, int, int] | None, tuple[int, int]], tuple[int, int, int, int]],
+                     progress: Callable[[int, int], None] | None = None) -> ShotWindow:
     """Read ``frames`` of a shot keeping only the box the work reads. The mattes are read
     first; ``box_for(support, (H, W))`` turns the box around every pixel with a
     compositing weight (None: none) into the box to keep. Then the plates are read one at
-    a time and cut to it, so memory follows the box, not the plate."""
+    a time and cut to it, so memory follows the box, not the plate. ``progress(done,
+    total)`` counts the files read."""
+    total = 2 * len(frames)
     plate_paths = {f: frame_path(shot.source, f) for f in frames}
     matte_paths = {f: frame_path(shot.mask.path, f) for f in frames} if shot.mask.path else None
     cut = []  # per frame: the box around its alpha's support, and its hole and alpha there
@@ -172,9 +165,11 @@ def load_shot_window(shot: ShotConfig, frames: tuple[int, ...],
         ys, xs = np.nonzero(alpha > 0)
         if ys.size == 0:
             cut.append(None)
-            continue
-        y0, x0, y1, x1 = int(ys.min()), int(xs.min()), int(ys.max()) + 1, int(xs.max()) + 1
-        cut.append(((y0, x0, y1, x1), hole[y0:y1, x0:x1].copy(), alpha[y0:y1, x0:x1].copy()))
+        else:
+            y0, x0, y1, x1 = int(ys.min()), int(xs.min()), int(ys.max()) + 1, int(xs.max()) + 1
+            cut.append(((y0, x0, y1, x1), hole[y0:y1, x0:x1].copy(), alpha[y0:y1, x0:x1].copy()))
+        if progress is not None:
+            progress(len(cut), total)
     boxes = [c[0] for c in cut if c is not None]
     support = None if not boxes else (min(b[0] for b in boxes), min(b[1] for b in boxes),
                                       max(b[2] for b in boxes), max(b[3] for b in boxes))
@@ -194,5 +189,7 @@ def load_shot_window(shot: ShotConfig, frames: tuple[int, ...],
         img = read_image(plate_paths[f])
         index = index or rgb_indices(img.channels, img.path)
         rgb[k] = img.pixels[by0:by1, bx0:bx1][..., list(index)]
+        if progress is not None:
+            progress(len(frames) + k + 1, total)
     return ShotWindow(rgb=rgb, holes=holes, alpha=alpha, box=box, frame_size=size, rgb_index=index,
                       plate_paths=plate_paths)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..callbacks import Callbacks, Progress
+from ..callbacks import Callbacks
 from ..colour import linear_to_srgb
 from ..errors import ShapeError
 from ..fill.classical import telea
@@ -141,6 +141,22 @@ def fill_sets(fill, frames: np.ndarray, hole_sets: list[np.ndarray]) -> list[np.
     return batched(frames, hole_sets) if batched is not None else [fill(frames, h) for h in hole_sets]
 
 
+def propagation_calls(n_frames: int) -> int:
+    """Per-frame calls (``parallel.map_frames``) one seamed or guarded propagation of
+    ``n_frames`` makes: Telea and DIS before the flow, its completion, the chains, and the
+    temporal filter's links and two sweeps."""
+    return 7 * n_frames - 2
+
+
+def prefill_calls(preset: Preset, n_frames: int) -> int:
+    """Per-frame calls ``input_configurations`` makes on the CPU: every fill of the held-out
+    holes (the two propagations and Telea), then the chosen one on each other hole set."""
+    if preset.input_mode != "masked" or not preset.propagation_prior:
+        return 0
+    count = preset.extra_hole_configs + int(preset.select_on_validation)
+    return (count + 2) * propagation_calls(n_frames) + n_frames
+
+
 def input_configurations(frames: np.ndarray, holes: np.ndarray, preset: Preset, seed: int, cb: Callbacks,
                          context=None, device=None):
     """Input configurations for the masked input: the real hole first, then the
@@ -160,8 +176,6 @@ def input_configurations(frames: np.ndarray, holes: np.ndarray, preset: Preset, 
             return np.where(h[..., None], 0.0, f).astype(np.float32)
 
         return [Configuration(holes=h, prefill=blank(frames, h)) for h in [holes] + unions], {}, None
-    if cb.on_progress is not None:
-        cb.on_progress(Progress(0, 1, float("nan"), 0.0, None, "flow", "propagation prior"))
     fills = baseline_fills(context, device)
     sets = [holes] + unions[:-1]
     default = next(iter(fills))

@@ -70,3 +70,40 @@ def _render_and_check(shot) -> str:
         assert (out[raw][:, :3] != HOLE_VALUE).all()
         assert np.isfinite(out).all()
     return proc.stdout
+
+
+def test_progress_moves_through_every_stage(tmp_path):
+    """Reading, flow and pre-fill, training and writing each say so, and the farm's
+    percentage never goes back."""
+    shot = make_shot(tmp_path / "shot", n=6, preset="standard", steps=4)
+    proc = run_cli("render", shot.shot_file)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    statuses = [line for line in proc.stdout.splitlines() if line.startswith("openjd_status:")]
+    for words in ("reading plates and mattes", "optical flow and pre-fill", "training on the shot", "writing frames"):
+        assert any(words in line for line in statuses), (words, statuses)
+    percent = [float(line.split(":")[1]) for line in proc.stdout.splitlines() if line.startswith("openjd_progress:")]
+    assert percent == sorted(percent) and percent[-1] == 100.0
+
+
+def test_stage_progress_counts_frames_as_they_finish():
+    import threading
+    import time
+
+    from renderer.callbacks import Callbacks
+    from renderer.parallel import map_frames
+    from renderer.stages import ticking
+
+    events, lock = [], threading.Lock()
+
+    def record(event):
+        with lock:
+            events.append(event)
+
+    cb = Callbacks(on_progress=record, progress_interval=0.02)
+    with ticking(cb, "fill", expected=40, message="pre-fill"):
+        map_frames(lambda i: time.sleep(0.01), 30)
+    steps = [e.step for e in events]
+    assert all(e.stage == "fill" and e.total == 40 for e in events)
+    assert steps[0] == 0 and steps[-1] == 40 and steps == sorted(steps)
+    assert any(0 < s < 40 for s in steps), steps  # it moved while the work ran
+    assert max(steps[:-1]) <= 30  # the estimate is never passed before the stage ends
