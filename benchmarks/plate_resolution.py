@@ -2,9 +2,9 @@
 plate resolution and brings the fill back to it (``renderer.pipeline.region``). Prints the log's
 held-out check and time line, wall seconds, peak RSS and hole PSNR against the clip.
 
-    .venv/bin/python benchmarks/plate_resolution.py [CLIP] [STEPS]
+    .venv/bin/python benchmarks/plate_resolution.py CLIP [STEPS]
 
-Default: ../shared/data/clips/bikes.mp4, 300 steps; 16 frames from frame 10, a 150x200
+CLIP: bikes.mp4 of the development clips; 300 steps by default; 16 frames from frame 10, a 150x200
 box at (500, 900) moving 3 px a frame to the right (benchmarks/README.md, "A 2048x1080 plate").
 """
 
@@ -47,5 +47,6 @@ def main(clip: str, steps: int) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "../shared/data/clips/bikes.mp4",
-         int(sys.argv[2]) if len(sys.argv) > 2 else 300)
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 300)

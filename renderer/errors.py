@@ -57,6 +57,12 @@ class DeviceError(RendererError):
     exit_code = 6
 
 
+class ResourceError(RendererError):
+    """The machine lacks what the shot needs (memory); the message says how much."""
+
+    exit_code = 7
+
+
 class Cancelled(RendererError):
     """The job was cancelled by its caller; checkpoints up to now are kept."""
 

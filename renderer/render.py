@@ -14,10 +14,11 @@ from .callbacks import Callbacks, Progress
 from .errors import ConfigError
 from .inpaint import inpaint_arrays
 from .io.config import ShotConfig, work_dir
-from .io.exrio import Image, read_image, write_image
+from .io.exrio import read_image, write_image
 from .io.shot import ShotWindow, load_shot_window, validate_shot
 from .pipeline.region import region_around, work_box
 from .presets import get_preset
+from .windows import blend_windows, kept_plan, memory_available, plan_windows, plan_windows_within, window_weights
 
 
 @dataclass
@@ -31,56 +32,6 @@ class RenderResult:
     train_seconds: float = 0.0
     wall_seconds: float = 0.0
     resumed_from: int = 0
-
-
-def plan_windows(n_frames: int, size: int, overlap: int) -> list[tuple[int, int]]:
-    """Split ``n_frames`` into windows [a, b) of at most ``size`` frames that overlap
-    by ``overlap`` frames; one window when the shot fits."""
-    if n_frames <= size:
-        return [(0, n_frames)]
-    count = -(-(n_frames - overlap) // (size - overlap))
-    size = -(-(n_frames + (count - 1) * overlap) // count)  # balance the windows
-    starts = [round(k * (n_frames - size) / (count - 1)) for k in range(count)]
-    return [(a, a + size) for a in starts]
-
-
-def window_weights(n_frames: int, windows: list[tuple[int, int]], w: int) -> list[float]:
-    """Cross-fade weights of window ``w`` for every frame of the shot (0 outside it):
-    a linear ramp across each overlap with a neighbouring window, 1 elsewhere."""
-    a, b = windows[w]
-    weights = [0.0] * n_frames
-    for i in range(a, b):
-        wt = 1.0
-        if w > 0 and i < windows[w - 1][1]:
-            span = windows[w - 1][1] - a
-            wt = min(wt, (i - a + 1) / (span + 1))
-        if w + 1 < len(windows) and i >= windows[w + 1][0]:
-            span = b - windows[w + 1][0]
-            wt = min(wt, (b - i) / (span + 1))
-        weights[i] = wt
-    return weights
-
-
-def blend_windows(image: Image, rgb_index, parts: list) -> np.ndarray:
-    """``image``'s pixels, changed in place: the fills of the windows that rendered the frame,
-    ``parts`` [(weight, box (y0, x0, y1, x1), composited rgb (h, w, 3), alpha (h, w))],
-    cross-faded by weight where the alpha is above 0; every other pixel is the plate's."""
-    uy0, ux0 = min(p[1][0] for p in parts), min(p[1][1] for p in parts)
-    uy1, ux1 = max(p[1][2] for p in parts), max(p[1][3] for p in parts)
-    inside = image.pixels[uy0:uy1, ux0:ux1]
-    source = inside[..., list(rgb_index)]
-    total, weight = 0.0, 0.0
-    alpha = np.zeros(source.shape[:2], np.float32)
-    for wt, (y0, x0, y1, x1), rgb, part_alpha in parts:
-        placed = source.copy()
-        placed[y0 - uy0:y1 - uy0, x0 - ux0:x1 - ux0] = rgb
-        total = total + wt * placed
-        weight += wt
-        where = alpha[y0 - uy0:y1 - uy0, x0 - ux0:x1 - ux0]
-        np.maximum(where, part_alpha, out=where)
-    # blending two composites can round known pixels: those come from the plate itself
-    inside[..., list(rgb_index)] = np.where(alpha[..., None] > 0, total / weight, source)
-    return image.pixels
 
 
 def _reading(cb: Callbacks, started: float):
@@ -121,10 +72,14 @@ def render_shot(shot: ShotConfig, *, fresh: bool = False, callbacks: Callbacks |
     started = time.monotonic()
     cb = callbacks or Callbacks()
     preset = get_preset(shot.preset)
-    windows = plan_windows(len(shot.frames), shot.window_frames, shot.window_overlap)
+    planned = plan_windows(len(shot.frames), shot.window_frames, shot.window_overlap)
     # one window: load_shot_window reads (and checks) every plate before anything is written;
     # several: a later window's plates are read only after earlier frames were written
-    report = validate_shot(shot, read_pixels=len(windows) > 1)
+    report = validate_shot(shot, read_pixels=len(planned) > 1)
+    windows = kept_plan(work_dir(shot), shot.frames, lambda: plan_windows_within(
+        report, shot.frames, preset, shot.window_frames, shot.window_overlap, memory_available()), fresh=fresh)
+    if len(windows) > 1 and len(planned) == 1:
+        validate_shot(shot, read_pixels=True)
     wanted = tuple(frames) if frames else shot.frames
     outside = [f for f in wanted if f not in shot.frames]
     if outside:
@@ -136,8 +91,9 @@ def render_shot(shot: ShotConfig, *, fresh: bool = False, callbacks: Callbacks |
         cb.note(f"all {len(wanted)} frame(s) already written; nothing to do")
         return result
     if len(windows) > 1:
-        cb.note(f"long shot: {len(windows)} windows of up to {shot.window_frames} frames, "
-                f"{shot.window_overlap} overlapping")
+        sizes = [b - a for a, b in windows]
+        cb.note(f"long shot: {len(windows)} windows of up to {max(sizes)} frames, "
+                f"{max(windows[0][1] - windows[1][0], 0)} overlapping")
     pending: dict[int, list] = {}  # frame -> each window's (weight, box, fill, alpha), until all have spoken
     needed = {f: [w for w, (a, b) in enumerate(windows) if a <= shot.frames.index(f) < b] for f in todo}
     written = 0

@@ -22,7 +22,9 @@ def main() -> None:
     from renderer.evaluate.clips import load_clip
     from renderer.evaluate.mattes import synthetic_matte
 
-    clip = sys.argv[1] if len(sys.argv) > 1 else "../shared/data/clips/bikes.mp4"
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    clip = sys.argv[1]
     quota = open("/sys/fs/cgroup/cpu.max").read().strip() if os.path.exists("/sys/fs/cgroup/cpu.max") else "n/a"
     print(f"os.cpu_count {os.cpu_count()}, usable {parallel.usable_cores()}, cgroup cpu.max {quota}, "
           f"OpenCV threads {cv2.getNumThreads()}", flush=True)

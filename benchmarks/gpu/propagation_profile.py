@@ -24,7 +24,9 @@ def main() -> None:
     from renderer.evaluate.clips import load_clip
     from renderer.evaluate.mattes import synthetic_matte
 
-    clip = sys.argv[1] if len(sys.argv) > 1 else "../shared/data/clips/bikes.mp4"
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    clip = sys.argv[1]
     frames = load_clip(clip, start=2, count=100, height=128, width=256).frames
     holes = synthetic_matte("blob", 100, 128, 256, 0)
     dev = "cuda" if torch.cuda.is_available() else "cpu"

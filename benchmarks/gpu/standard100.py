@@ -22,7 +22,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--clip", default=os.environ.get("CLIP", "../shared/data/clips/bikes.mp4"))
+    ap.add_argument("--clip", default=os.environ.get("CLIP"), required="CLIP" not in os.environ,
+                    help="bikes.mp4 of the development clips (or set CLIP)")
     ap.add_argument("--start", type=int, default=2)
     ap.add_argument("--matte", default="blob")
     ap.add_argument("--frames", type=int, default=100)

@@ -6,7 +6,7 @@ and the clean frames in ``truth/``.
 
 The drone starts at a random place, speed and direction (from SEED). Reproduces the
 six shots of benchmarks/README.md ("Issue 6"), for example:
-``make_shot.py ../shared/data/clips/bikes.mp4 100 /tmp/h2/b2 2``.
+``make_shot.py CLIPS/bikes.mp4 100 /tmp/h2/b2 2``.
 """
 
 from __future__ import annotations

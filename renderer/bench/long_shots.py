@@ -66,7 +66,7 @@ def make_long_shot(root: Path, n: int, size=(48, 64), window_frames: int = 16, w
 
 
 def run_long_shot(n: int, **kwargs) -> LongShotRow:
-    from ..render import plan_windows
+    from ..windows import plan_windows
 
     with tempfile.TemporaryDirectory(prefix=f"long{n}-") as tmp:
         shot = make_long_shot(Path(tmp), n, **kwargs)

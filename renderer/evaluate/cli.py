@@ -14,7 +14,9 @@ from renderer.errors import RendererError
 from .errors import EvaluationError
 from .mattes import MATTES
 
-DEFAULT_METHODS = "telea,flowprop,paper,dip-vid,dip-frame"
+DEFAULT_METHODS = "telea,flowprop,propagation,temporal-nearest,paper,dip-vid,dip-frame"
+# the baselines' names, spelled out: importing ``baselines`` pulls in torch, too slow for --help
+BASELINE_NAMES = ("telea", "flowprop", "propagation", "temporal-nearest")
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -111,7 +113,8 @@ class ProgressPrinter:
               help=f"Synthetic matte kind ({', '.join(MATTES)}) or a matte sequence pattern. Repeatable; "
                    "every clip is evaluated with every matte.")
 @click.option("--methods", default=DEFAULT_METHODS, show_default=True,
-              help="Comma-separated methods: baselines (telea, flowprop) and presets.")
+              help=f"Comma-separated methods: baselines ({', '.join(BASELINE_NAMES)}) and presets "
+                   "(paper, dip-vid, dip-frame, standard, ...).")
 @click.option("--frames", default=24, show_default=True, type=click.IntRange(2, None), help="Frames per shot.")
 @click.option("--size", default="96x192", show_default=True, help="Working size HEIGHTxWIDTH.")
 @click.option("--steps", "steps", multiple=True, metavar="N|METHOD=N",

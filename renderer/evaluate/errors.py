@@ -28,4 +28,5 @@ class MatteSpecError(EvaluationError):
 
 
 class MethodError(EvaluationError):
-    """A method name is unknown, or a method returned frames that break the contract."""
+    """A method name is unknown, a method was handed frames or holes of the wrong shape or
+    type, or it returned frames that break the contract."""

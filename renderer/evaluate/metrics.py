@@ -163,6 +163,41 @@ def hole_ssim(out: np.ndarray, gt: np.ndarray, holes: np.ndarray) -> float:
     return float(np.mean(per))
 
 
+# ---------------------------------------------------------------- fine detail
+def hole_gradient_energy(video: np.ndarray, holes: np.ndarray) -> np.ndarray:
+    """(F,) fine-detail energy of each frame inside its hole, float64.
+
+    video: display sRGB (F, H, W, 3); holes: bool (F, H, W). Luma Y = Rec.709 weights of the
+    display values; with the forward differences dx = Y(y, x+1) - Y(y, x) and
+    dy = Y(y+1, x) - Y(y, x), the energy is the sum of dx^2 over the horizontal pairs whose
+    two pixels are both in the hole plus the sum of dy^2 over such vertical pairs. A pair
+    that crosses the hole's border is left out: the seam is not detail (hole PSNR sees it)."""
+    _check_video(video, "video")
+    if not isinstance(holes, np.ndarray) or holes.dtype != bool or holes.shape != video.shape[:3]:
+        raise MetricInputError(f"holes must be bool (F, H, W) = {video.shape[:3]}, "
+                               f"got {getattr(holes, 'dtype', type(holes))} {getattr(holes, 'shape', '')}")
+    luma = video.astype(np.float64) @ LUMA.astype(np.float64)
+    dx = np.diff(luma, axis=2)
+    dy = np.diff(luma, axis=1)
+    inside_x = holes[:, :, 1:] & holes[:, :, :-1]
+    inside_y = holes[:, 1:, :] & holes[:, :-1, :]
+    return np.where(inside_x, dx * dx, 0.0).sum(axis=(1, 2)) + np.where(inside_y, dy * dy, 0.0).sum(axis=(1, 2))
+
+
+def detail(out: np.ndarray, gt: np.ndarray, holes: np.ndarray) -> float:
+    """E_out / E_truth, each the ``hole_gradient_energy`` summed over every frame (pooled,
+    so frames with small holes weigh little): 1.0 = as much fine detail inside the hole as
+    the footage, below 1 a smear, above 1 invented or exaggerated texture. NaN when the
+    truth has no energy there (a flat region, or holes too thin for a pair).
+
+    out, gt: display sRGB (F, H, W, 3); holes: bool (F, H, W)."""
+    _check_pair(out, gt, holes)
+    truth = float(hole_gradient_energy(gt, holes).sum())
+    if truth == 0.0:
+        return math.nan
+    return float(hole_gradient_energy(out, holes).sum()) / truth
+
+
 # ---------------------------------------------------------------- temporal warping error
 @dataclass(frozen=True)
 class WarpReference:
@@ -265,6 +300,7 @@ def quality(out_linear: np.ndarray, gt_linear: np.ndarray, input_linear: np.ndar
         "hole_ssim": float(np.mean(per_ssim[ok])) if ok.any() else math.nan,
         "full_psnr": full_psnr(out, gt),
         "warp_error": warp_error(out, holes, ref) if ref is not None else math.nan,
+        "detail": detail(out, gt, holes),
         "known_changed_fraction": known_changed_fraction(out_linear, input_linear, holes),
         "known_changed_pixels": known_changed_count(out_linear, input_linear, holes),
         "per_frame_hole_psnr": [float(v) for v in per_psnr],

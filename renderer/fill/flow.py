@@ -15,7 +15,7 @@ import numpy as np
 
 from ..colour import linear_to_srgb
 from ..parallel import map_frames
-from .classical import check_video, diffuse_into, telea
+from .classical import check_video, diffuse_into, telea_frame
 
 FLOW_DILATE = 8  # px: flow this close to the hole is replaced too: DIS patches there overlap the fill
 # (chosen among 2-16 px on the development shots: 2 px loses up to 6 dB where a fixed box covers a moving scene)
@@ -42,9 +42,13 @@ def masked_flow(frames: np.ndarray, holes: np.ndarray, dis_preset: int = cv2.DIS
     laid out as ``CompletedFlow``'s, with nothing completed yet."""
     check_video(frames, holes)
     n, h, w = holes.shape
-    prefilled = telea(frames, holes)
-    grey = [np.clip(linear_to_srgb(f) @ np.array([0.2126, 0.7152, 0.0722], np.float32) * 255 + 0.5, 0, 255)
-            .astype(np.uint8) for f in prefilled]
+
+    def grey_of(t: int) -> np.ndarray:  # one frame at a time: no Telea copy of the whole shot is kept
+        prefilled = telea_frame(frames[t], holes[t])
+        return np.clip(linear_to_srgb(prefilled) @ np.array([0.2126, 0.7152, 0.0722], np.float32) * 255 + 0.5, 0,
+                       255).astype(np.uint8)
+
+    grey = map_frames(grey_of, n)
     forward = np.zeros((n, h, w, 2), np.float32)
     backward = np.zeros((n, h, w, 2), np.float32)
 

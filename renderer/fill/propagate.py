@@ -133,6 +133,7 @@ def seamed_propagation(frames_linear: np.ndarray, holes: np.ndarray, guarded: bo
                                LEFTOVER[guarded])
 
     map_frames(fill, n)
+    del frames  # the filter reads the fill alone: at plate resolution a copy of the shot less at its peak
     return smooth_along_flow(result, holes, flow.forward, flow.backward, TEMPORAL_SWEEPS)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ShapeError
+from ..io.masks import box_around
 from ..method.flow import sample
 from ..method.warp import INBOUNDS_THRESHOLD
 from ..parallel import map_frames
@@ -69,27 +70,51 @@ def smooth_along_flow(fill: np.ndarray, holes: np.ndarray, forward: np.ndarray, 
     n = len(fill)
     if n < 2 or sweeps < 1 or not holes.any():
         return fill
-    forward, backward = still_flow(forward), still_flow(backward)
-    neighbours = [[(forward[t], t + 1)] * (t + 1 < n) + [(backward[t], t - 1)] * (t > 0) for t in range(n)]
-    ones = np.ones(holes.shape[1:], np.float32)
+    neighbours = [[(forward, t + 1)] * (t + 1 < n) + [(backward, t - 1)] * (t > 0) for t in range(n)]
+    boxes = [box_around(hole) for hole in holes]  # only the hole's box changes: the sweeps work there
 
-    def links(t: int) -> list:  # (flow, neighbour, gain, weight) of frame t's neighbours
-        return [(flow, s, exposure_gain(fill[t], holes[t], fill[s], holes[s], flow), sample(ones, flow))
-                for flow, s in neighbours[t]] if holes[t].any() else []
+    def links(t: int) -> list:  # (neighbour, gain, flow and weight in the box) of frame t's neighbours
+        if boxes[t] is None:
+            return []
+        y0, x0, y1, x1 = boxes[t]
+        out = []
+        for flows, s in neighbours[t]:
+            flow = still_flow(flows[t])
+            gain = exposure_gain(fill[t], holes[t], fill[s], holes[s], flow)
+            near = np.ascontiguousarray(flow[y0:y1, x0:x1])
+            out.append((s, gain, near, sample(np.ones(holes.shape[1:], np.float32), near, (y0, x0))))
+        return out
 
     steps = map_frames(links, n)
-    current = fill
+    # each sweep changes only the holes' boxes: it is kept as those patches over ``fill``
+    patches: list = [None] * n
     for _ in range(sweeps):
-        before, current = current, fill.copy()
+        before = patches
 
-        def sweep(t: int) -> None:
+        def frame_before(s: int) -> np.ndarray:
+            if before[s] is None:
+                return fill[s]
+            y0, x0, y1, x1 = boxes[s]
+            whole = fill[s].copy()
+            whole[y0:y1, x0:x1] = before[s]
+            return whole
+
+        def sweep(t: int):
             if not steps[t]:
-                return
-            total, weight = before[t].copy(), ones.copy()
-            for flow, s, gain, inside in steps[t]:
-                total += sample(before[s], flow) * gain
+                return None
+            y0, x0, y1, x1 = boxes[t]
+            own = fill[t, y0:y1, x0:x1] if before[t] is None else before[t]
+            total, weight = own.copy(), np.ones((y1 - y0, x1 - x0), np.float32)
+            for s, gain, flow, inside in steps[t]:
+                total += sample(frame_before(s), flow, (y0, x0)) * gain
                 weight += inside
-            current[t] = np.where(holes[t][..., None], total / weight[..., None], fill[t])
+            return np.where(holes[t, y0:y1, x0:x1][..., None], total / weight[..., None], fill[t, y0:y1, x0:x1])
 
-        map_frames(sweep, n)
-    return current
+        patches = map_frames(sweep, n)
+    out = fill.copy()
+    for t, patch in enumerate(patches):
+        if patch is not None:
+            y0, x0, y1, x1 = boxes[t]
+            out[t, y0:y1, x0:x1] = patch
+    return out
+

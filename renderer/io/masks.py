@@ -50,3 +50,19 @@ def composite(source: np.ndarray, fill: np.ndarray, alpha: np.ndarray) -> np.nda
     a = alpha[..., None]
     blended = source * (1.0 - a) + fill * a
     return np.where(a > 0, blended, source).astype(source.dtype)
+
+
+def box_around(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(y0, x0, y1, x1) around bool (H, W) ``mask``'s pixels; None when it has none."""
+    ys, xs = np.nonzero(mask)
+    if ys.size == 0:
+        return None
+    return int(ys.min()), int(xs.min()), int(ys.max()) + 1, int(xs.max()) + 1
+
+
+def union_box(boxes) -> tuple[int, int, int, int] | None:
+    """The box around every box of ``boxes`` (None ones left out); None when there is none."""
+    boxes = [b for b in boxes if b is not None]
+    if not boxes:
+        return None
+    return min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)

@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import InputError, MatteError, OutputError
 from .config import ShotConfig
 from .exrio import Image, matte_index, paste_into, read_image, read_spec, rgb_indices
-from .masks import composite_alpha, hole_from_matte
+from .masks import box_around, composite_alpha, hole_from_matte, union_box
 from .sequences import frame_path, has_frame_token, same_file
 
 MISSING_SHOWN = 3
@@ -32,6 +32,8 @@ class ShotReport:
     channels: tuple[str, ...]
     hole_fraction: dict[int, float] = field(default_factory=dict)
     output_paths: dict[int, str] = field(default_factory=dict)
+    # per frame: (y0, x0, y1, x1) around the pixels the output changes (compositing weight > 0), or None
+    support: dict[int, tuple[int, int, int, int] | None] = field(default_factory=dict)
 
     @property
     def empty_frames(self) -> list[int]:
@@ -131,6 +133,7 @@ def validate_shot(shot: ShotConfig, read_pixels: bool = True) -> ShotReport:
                              f"frame {shot.frames[0]} has {','.join(channels)}")
         hole = hole_from_matte(_matte(shot, f, spec, matte_paths, plate=plate), shot.mask.expand)
         report.hole_fraction[f] = float(hole.mean())
+        report.support[f] = box_around(composite_alpha(hole, shot.mask.feather) > 0)
     if all(v == 1.0 for v in report.hole_fraction.values()):
         where = shot.mask.path or shot.source
         raise MatteError(f"the matte covers the whole frame on every frame (channel '{shot.mask.channel}' of "
@@ -162,18 +165,15 @@ def load_shot_window(shot: ShotConfig, frames: tuple[int, ...],
         size = (spec.height, spec.width)
         hole = hole_from_matte(_matte(shot, f, spec, matte_paths, plate=plate), shot.mask.expand)
         alpha = composite_alpha(hole, shot.mask.feather)
-        ys, xs = np.nonzero(alpha > 0)
-        if ys.size == 0:
+        box = box_around(alpha > 0)
+        if box is None:
             cut.append(None)
         else:
-            y0, x0, y1, x1 = int(ys.min()), int(xs.min()), int(ys.max()) + 1, int(xs.max()) + 1
-            cut.append(((y0, x0, y1, x1), hole[y0:y1, x0:x1].copy(), alpha[y0:y1, x0:x1].copy()))
+            y0, x0, y1, x1 = box
+            cut.append((box, hole[y0:y1, x0:x1].copy(), alpha[y0:y1, x0:x1].copy()))
         if progress is not None:
             progress(len(cut), total)
-    boxes = [c[0] for c in cut if c is not None]
-    support = None if not boxes else (min(b[0] for b in boxes), min(b[1] for b in boxes),
-                                      max(b[2] for b in boxes), max(b[3] for b in boxes))
-    box = box_for(support, size)
+    box = box_for(union_box([c[0] for c in cut if c is not None]), size)
     by0, bx0, by1, bx1 = box
     n, h, w = len(frames), by1 - by0, bx1 - bx0
     holes = np.zeros((n, h, w), bool)
@@ -193,3 +193,4 @@ def load_shot_window(shot: ShotConfig, frames: tuple[int, ...],
             progress(len(frames) + k + 1, total)
     return ShotWindow(rgb=rgb, holes=holes, alpha=alpha, box=box, frame_size=size, rgb_index=index,
                       plate_paths=plate_paths)
+

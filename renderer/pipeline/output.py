@@ -78,5 +78,8 @@ class Output:
             plate_fill, work_fill = self.plate_fills(base), self._baseline_linear(base)
             if self.choice == base:  # the baseline itself: at plate resolution, exactly
                 fill = work_fill[idx]
-        full = self.region.uncrop(fill, self.frames[idx], idx, plate_fill, work_fill)
-        return np.stack([composite(self.frames[i], full[k], self.alpha[i]) for k, i in enumerate(idx)])
+        out = np.empty((len(idx),) + self.frames.shape[1:], np.float32)
+        for k, i in enumerate(idx):  # a frame at a time: one copy of the frames is the output itself
+            full = self.region.uncrop(fill[k:k + 1], self.frames[i:i + 1], [i], plate_fill, work_fill)[0]
+            out[k] = composite(self.frames[i], full, self.alpha[i])
+        return out

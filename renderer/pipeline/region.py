@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ..io.masks import box_around
 from ..presets import Preset
 
 MIN_MARGIN = 16
@@ -83,22 +84,13 @@ class Region:
         return out
 
 
-def support_box(support: np.ndarray) -> tuple[int, int, int, int] | None:
-    """(y0, x0, y1, x1) around every True pixel of bool (F, H, W) ``support`` over all
-    frames; None when there is none."""
-    if not support.any():
-        return None
-    ys, xs = np.nonzero(support.any(axis=0))
-    return int(ys.min()), int(xs.min()), int(ys.max()) + 1, int(xs.max()) + 1
-
-
 def plan_region(alpha_support: np.ndarray, holes: np.ndarray, preset: Preset) -> Region:
     """Choose the crop and working size for bool (F, H, W) pixels that need a fill."""
-    return region_around(support_box(alpha_support), holes.shape[1:], preset)
+    return region_around(box_around(alpha_support.any(axis=0)), holes.shape[1:], preset)
 
 
 def region_around(box: tuple[int, int, int, int] | None, frame_size: tuple[int, int], preset: Preset) -> Region:
-    """The crop and working size for the pixels in ``box`` (``support_box``) of frames of
+    """The crop and working size for the pixels in ``box`` (``io.masks.box_around``) of frames of
     ``frame_size`` (H, W): the box grown by the preset's margin, at a capped working size."""
     H, W = frame_size
     full = Region((0, 0, H, W), (H, W), (H, W))
@@ -134,13 +126,18 @@ class Context:
     def wrap(self, fill):
         """A fill ``(frames, holes) -> frames`` on the training crop that runs on the context."""
         y0, x0, y1, x1 = self.inner
+        whole = self.inner == (0, 0) + self.frames.shape[1:3]  # the crop is the box: no copy to make
 
         def frames_in(work_frames: np.ndarray) -> np.ndarray:
+            if whole:
+                return work_frames
             frames = self.frames.copy()
             frames[:, y0:y1, x0:x1] = work_frames
             return frames
 
         def holes_in(work_holes: np.ndarray) -> np.ndarray:
+            if whole:
+                return work_holes
             holes = np.zeros(self.frames.shape[:3], bool)
             holes[:, y0:y1, x0:x1] = work_holes
             return holes

@@ -11,6 +11,7 @@ from eval_helpers import panning_clip
 
 from renderer.evaluate import baselines, cli
 from renderer.evaluate.errors import MethodError
+from renderer.evaluate.methods import method_names
 from renderer.evaluate.report import write_report
 from renderer.evaluate.runner import EtaModel, EvaluationConfig, ShotSpec, contact_indices, run_evaluation
 
@@ -84,8 +85,14 @@ def test_run_and_report(plate, fake_inpaint, tmp_path):
     assert data["shots"][0]["gt_warp_error"] >= 0
     row = next(r for r in data["results"] if r["method"] == "flowprop" and r["shot"] == "plate/blob")
     assert set(row) >= {"hole_psnr", "hole_ssim", "warp_error", "known_changed_fraction", "wall_seconds",
-                        "peak_rss_mib", "curve"}
+                        "peak_rss_mib", "curve", "detail"}
+    assert 0 < row["detail"] < 10
     text = open(paths["report"]).read()
+    assert "| hole PSNR dB | hole SSIM | detail | warp err ×10⁻³ |" in text
+    results = text[text.index("## Results"):text.index("## Quality")]
+    table = [line for line in results.splitlines() if line.startswith("| plate/")]
+    assert len(table) == 12  # 5 methods and the floor, for each of the 2 shots
+    assert {line.count("|") for line in table} == {13}  # failed and floor rows keep the 12 columns
     assert "| plate/blob | flowprop |" in text and "failed: RuntimeError" in text
     assert "curves.png" in text and "contact_plate_blob.png" in text
     sheet = oiio.ImageBuf(paths["contact plate/blob"])
@@ -108,6 +115,27 @@ def test_cli_runs_baselines_and_prints_progress(plate, tmp_path):
     assert (out / "contact_plate_logo.png").is_file()
     assert "[shot 2/2 plate/logo] [method 2/2 flowprop]" in result.output
     assert "left" in result.output
+
+
+def test_cli_runs_the_measuring_baselines_with_the_detail_column(plate, tmp_path):
+    out = tmp_path / "ev"
+    result = CliRunner().invoke(cli.evaluate, ["--shot", f"{plate}:blob", "--methods", "propagation,temporal-nearest",
+                                               "--frames", "5", "--size", "32x64", "--quiet", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    data = json.loads((out / "results.json").read_text())
+    rows = {r["method"]: r for r in data["results"]}
+    assert set(rows) == {"propagation", "temporal-nearest"}
+    for r in rows.values():
+        assert r["error"] is None and r["known_changed_fraction"] == 0 and r["detail"] > 0
+    text = (out / "report.md").read_text()
+    assert "| plate/blob | propagation |" in text and "| plate/blob | temporal-nearest |" in text
+
+
+def test_the_new_baselines_are_listed():
+    assert {"propagation", "temporal-nearest"} <= set(method_names())
+    assert set(baselines.BASELINES) == set(cli.BASELINE_NAMES)
+    text = CliRunner().invoke(cli.evaluate, ["--help"]).output
+    assert all(name in text for name in baselines.BASELINES)
 
 
 def test_cli_shot_pairs_a_clip_with_its_own_matte(plate, tmp_path):

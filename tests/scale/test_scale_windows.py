@@ -7,7 +7,7 @@ import pytest
 
 from renderer import api
 from renderer.io.masks import composite_alpha, hole_from_matte
-from renderer.render import plan_windows, window_weights
+from renderer.windows import plan_windows, window_weights
 from renderer_helpers import bits, make_shot, read_exr
 
 
