@@ -25,8 +25,9 @@ from .presets import Preset
 
 # peak bytes per pixel of a window's work box, per frame: the pre-fill made at plate
 # resolution holds the frames, the completed flow both ways, the fill and its filtered
-# copy (measured on a 48-frame 2048x1152 drone shot, box 659x2048: 3.9 GiB peak RSS)
-BYTES_PER_BOX_PIXEL = 48
+# copy. Measured: a 48-frame 2048x1152 drone shot (box 659x2048) peaked at 4.01 GiB RSS,
+# 1 GiB + 49.9 bytes per box pixel and frame
+BYTES_PER_BOX_PIXEL = 52
 BASE_BYTES = 1 << 30  # the process, torch and the network at working size
 MIN_WINDOW = 8  # frames: shorter windows leave the network too little of the shot to learn from
 PLAN_FILE = "windows.json"

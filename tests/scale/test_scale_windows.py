@@ -52,3 +52,47 @@ def test_long_shot_renders_in_windows_with_known_pixels_untouched(tmp_path):
         grown = hole_from_matte(shot_files.holes[f].astype(np.float32), shot.mask.expand)
         known = composite_alpha(grown, shot.mask.feather) == 0
         assert np.array_equal(bits(out[known]), bits(src[known]))
+
+
+def _report(n=40, size=(1080, 1920), box=(500, 900, 600, 1100)):
+    from renderer.io.shot import ShotReport
+
+    frames = tuple(range(1001, 1001 + n))
+    return ShotReport(frames=frames, width=size[1], height=size[0], channels=("R", "G", "B"),
+                      support={f: box for f in frames}), frames
+
+
+def test_windows_shrink_until_each_fits_the_memory_there_is():
+    from renderer.presets import STANDARD
+    from renderer.windows import BASE_BYTES, plan_windows_within, window_bytes
+
+    report, frames = _report()
+    roomy = plan_windows_within(report, frames, STANDARD, 64, 8, budget=64 << 30)
+    assert roomy == [(0, 40)]
+    one = window_bytes(report, frames, STANDARD)
+    assert one > BASE_BYTES
+    tight = plan_windows_within(report, frames, STANDARD, 64, 8, budget=(one + BASE_BYTES) // 2)
+    assert len(tight) > 1 and tight[0][0] == 0 and tight[-1][1] == 40
+    assert all(window_bytes(report, frames[a:b], STANDARD) <= (one + BASE_BYTES) // 2 for a, b in tight)
+
+
+def test_a_shot_that_cannot_fit_is_a_clear_error():
+    from renderer.errors import ResourceError
+    from renderer.presets import STANDARD
+    from renderer.windows import plan_windows_within
+
+    report, frames = _report()
+    with pytest.raises(ResourceError, match="GiB are available") as info:
+        plan_windows_within(report, frames, STANDARD, 64, 8, budget=1 << 20)
+    assert info.value.exit_code == 7
+
+
+def test_the_window_plan_is_kept_for_later_runs(tmp_path):
+    from renderer.windows import kept_plan
+
+    frames = tuple(range(1001, 1041))
+    first = kept_plan(tmp_path, frames, lambda: [(0, 24), (16, 40)])
+    again = kept_plan(tmp_path, frames, lambda: pytest.fail("a kept plan is not made again"))
+    assert first == again == [(0, 24), (16, 40)]
+    assert kept_plan(tmp_path, frames, lambda: [(0, 40)], fresh=True) == [(0, 40)]
+    assert kept_plan(tmp_path, frames[:30], lambda: [(0, 30)]) == [(0, 30)]  # other frames: planned anew
