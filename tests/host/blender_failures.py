@@ -18,17 +18,15 @@ Writes what the panel and the add-on's job table showed to ``--report`` (JSON).
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import time
-import traceback
 from pathlib import Path
 
 import bpy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from blender_roundtrip import install_addon, sequence_node  # noqa: E402
+from blender_roundtrip import install_addon, report_run, sequence_node  # noqa: E402
 
 
 def parse_args():
@@ -103,15 +101,7 @@ def run(args, report):
 
 
 def main():
-    args = parse_args()
-    report = {"ok": False}
-    try:
-        run(args, report)
-        report["ok"] = True
-    except Exception:
-        report["traceback"] = traceback.format_exc()
-    Path(args.report).write_text(json.dumps(report, indent=2))
-    return 0 if report["ok"] else 1
+    return report_run(run, parse_args())
 
 
 if __name__ == "__main__":

@@ -90,8 +90,8 @@ def make_mask(box):
     return mask
 
 
-def main():
-    args = parse_args()
+def report_run(run, args) -> int:
+    """``run(args, report)``, its report (or traceback) written to ``args.report`` as JSON."""
     report = {"ok": False}
     try:
         run(args, report)
@@ -100,6 +100,10 @@ def main():
         report["traceback"] = traceback.format_exc()
     Path(args.report).write_text(json.dumps(report, indent=2))
     return 0 if report["ok"] else 1
+
+
+def main():
+    return report_run(run, parse_args())
 
 
 def run(args, report):

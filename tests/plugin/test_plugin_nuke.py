@@ -29,6 +29,11 @@ def finish(nuke, node, timeout=180.0, runner=None):
 
     runner = runner or inpaint._running.get(node.fullName())
     assert runner is not None, node["status"].value()
+    return play_until_ended(nuke, runner, timeout)
+
+
+def play_until_ended(nuke, runner, timeout=60.0):
+    """Run Nuke's main-thread queue until ``runner``'s job has ended."""
     deadline = time.monotonic() + timeout
     while runner.running and time.monotonic() < deadline:
         nuke.run_main_thread()

@@ -13,16 +13,7 @@ import threading
 import time
 
 import pytest
-from test_plugin_nuke import FIRST, LAST, build_script, finish, wait_for_progress
-
-
-def play_until_ended(nuke, runner, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while runner.running and time.monotonic() < deadline:
-        nuke.run_main_thread()
-        time.sleep(0.02)
-    assert runner.wait(5), "the job did not end"
-    nuke.run_main_thread()
+from test_plugin_nuke import FIRST, LAST, build_script, finish, play_until_ended, wait_for_progress
 
 
 def test_stand_in_is_as_strict_as_nuke(nuke, tmp_path):
