@@ -25,7 +25,7 @@ from plugin.core.sequences import to_hash
 
 from .result import (ERROR_COLOUR, no_undo, place_read, plain_colourspace, result_of, set_status,  # noqa: F401
                      show_error)
-from .watch import NodeListener, Progress, _running  # _running: the jobs of this Nuke session, by node full name
+from .watch import NodeListener, Progress, running_jobs
 
 MENU = "Inpaint"
 TAB = "inpaint"
@@ -106,7 +106,7 @@ def settings_of(node) -> NodeSettings:
 def render(node):
     """The Render button: gather inputs (main thread), then run the job on a worker thread."""
     key = node.fullName()
-    previous = _running.get(key)
+    previous = running_jobs.get(key)
     if previous is not None and previous.running:
         set_status(node, "A render is already running: press Cancel first")
         return None
@@ -125,14 +125,14 @@ def render(node):
                             settings_of)
     runner = JobRunner(request, listener, post=_post, should_cancel=listener.cancel_requested)
     listener.runner = runner
-    _running[key] = runner
+    running_jobs[key] = runner
     set_status(node, f"Starting: {len(request.frames)} frames to {request.output}")
     return runner.start()
 
 
 def cancel(node) -> None:
     """The Cancel button."""
-    runner = _running.get(node.fullName())
+    runner = running_jobs.get(node.fullName())
     if runner is None or not runner.running:
         set_status(node, "Nothing to cancel: no render is running for this node")
         return

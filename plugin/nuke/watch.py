@@ -22,7 +22,7 @@ from plugin.core import RAW, JobListener, PluginError, ResultNotLoaded
 
 from .result import no_undo, place_read, result_of, set_status, show_error
 
-_running: dict = {}  # node full name -> its JobRunner, for this Nuke session
+running_jobs: dict = {}  # node full name -> its JobRunner, for this Nuke session
 POLL = 0.1  # seconds between the progress thread's looks at the cancel button
 
 
@@ -164,5 +164,5 @@ class NodeListener(JobListener):
             return
         self.closed = True
         self.progress.close()
-        if _running.get(self.key) is self.runner:
-            del _running[self.key]
+        if running_jobs.get(self.key) is self.runner:
+            del running_jobs[self.key]

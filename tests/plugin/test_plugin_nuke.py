@@ -27,7 +27,7 @@ def finish(nuke, node, timeout=180.0, runner=None):
     """Play Nuke's main thread until the node's job has ended; returns the runner."""
     from plugin.nuke import node as inpaint
 
-    runner = runner or inpaint._running.get(node.fullName())
+    runner = runner or inpaint.running_jobs.get(node.fullName())
     assert runner is not None, node["status"].value()
     return play_until_ended(nuke, runner, timeout)
 
@@ -192,7 +192,7 @@ def test_cancel_stops_the_job(nuke, shots, renderer_server, tmp_path, how):
     node["render"].execute()
     from plugin.nuke import node as inpaint
 
-    runner = inpaint._running[node.fullName()]
+    runner = inpaint.running_jobs[node.fullName()]
     wait_for_progress(nuke)
     assert runner.running, node["status"].value()
     started = time.monotonic()
@@ -206,7 +206,7 @@ def test_cancel_stops_the_job(nuke, shots, renderer_server, tmp_path, how):
     assert time.monotonic() - started < 30
     assert node["status"].value().startswith("Cancelled")
     assert nuke.toNode("Inpaint1_result") is None
-    assert nuke.session.tasks[-1].released and not inpaint._running
+    assert nuke.session.tasks[-1].released and not inpaint.running_jobs
     node["cancel"].execute()
     assert node["status"].value().startswith("Nothing to cancel")
 
@@ -239,6 +239,6 @@ def test_missing_inputs_and_frames_are_errors_on_the_node(nuke, shots, tmp_path)
     Path(tmp_path / "shot" / "matte.1002.exr").unlink()
     node["render"].execute()
     assert node["status"].value().startswith("ERROR: Check the Matte input: matte frames 1002 are missing")
-    assert inpaint._running.get(node.fullName()) is None  # nothing was started
+    assert inpaint.running_jobs.get(node.fullName()) is None  # nothing was started
     node["load_result"].execute()
     assert "Nothing rendered yet" in node["status"].value()

@@ -89,7 +89,7 @@ def test_failure_placing_the_result_releases_everything(nuke, shots, renderer_se
     assert status.startswith("ERROR: Result not loaded: the result is in "), status
     assert "'Inpaint1_result' is a Grade node" in status and "press Load Result" in status
     assert node["tile_color"].value() == inpaint.ERROR_COLOUR
-    assert nuke.session.tasks[-1].released and not inpaint._running
+    assert nuke.session.tasks[-1].released and not inpaint.running_jobs
     assert node["result_file"].value()  # Load Result can bring it in once the name is free
 
 
@@ -99,13 +99,13 @@ def test_node_gone_mid_render_cancels_the_job(nuke, shots, renderer_server, tmp_
 
     node, _, _, _ = build_script(nuke, shots, tmp_path, server=renderer_server.endpoint, steps=20000)
     node["render"].execute()
-    runner = inpaint._running["Inpaint1"]
+    runner = inpaint.running_jobs["Inpaint1"]
     wait_for_progress(nuke)
     started = time.monotonic()
     nuke.delete(node) if how == "delete" else nuke.scriptClose()
     play_until_ended(nuke, runner)
     assert runner.state == "cancelled" and time.monotonic() - started < 30
-    assert nuke.session.tasks[-1].released and not inpaint._running
+    assert nuke.session.tasks[-1].released and not inpaint.running_jobs
     assert any("Inpaint1 was deleted during its render" in line for line in nuke.session.printed)
 
 
@@ -114,13 +114,13 @@ def test_node_renamed_mid_render_cancels_the_job(nuke, shots, renderer_server, t
 
     node, _, _, _ = build_script(nuke, shots, tmp_path, server=renderer_server.endpoint, steps=20000)
     node["render"].execute()
-    runner = inpaint._running["Inpaint1"]
+    runner = inpaint.running_jobs["Inpaint1"]
     wait_for_progress(nuke)
     node.setName("Cleanup1")
     play_until_ended(nuke, runner)
     assert runner.state == "cancelled"
     assert node["status"].value().startswith("Cancelled: the node was renamed from Inpaint1")
-    assert nuke.session.tasks[-1].released and not inpaint._running
+    assert nuke.session.tasks[-1].released and not inpaint.running_jobs
     assert nuke.toNode("Inpaint1_result") is None and nuke.toNode("Cleanup1_result") is None
 
 
@@ -173,7 +173,7 @@ def test_cancelled_input_render_reads_as_cancelled(nuke, shots, tmp_path):
     node["render"].execute()
     assert node["status"].value().startswith("Cancelled: the inputs were not rendered"), node["status"].value()
     assert node["tile_color"].value() == 0 and nuke.session.messages == []
-    assert not any(n.Class() == "Write" for n in node.nodes()) and not inpaint._running
+    assert not any(n.Class() == "Write" for n in node.nodes()) and not inpaint.running_jobs
 
 
 def test_status_writes_stay_out_of_undo(nuke, shots, renderer_server, tmp_path):
