@@ -20,11 +20,12 @@ import torch
 from . import checkpoint, distributed
 from .callbacks import Callbacks
 from .errors import CheckpointError, DeviceError, ShapeError
+from .fill.propagate import propagation_calls
 from .loop import Checkpointing, TrainingLoop
 from .method.flow import cached_reference_flow, fingerprint_arrays
 from .method.losses import VGGFeatures
 from .method.prepare import prepare
-from .pipeline.holdout import input_configurations, prefill_calls, propagation_calls
+from .pipeline.holdout import input_configurations, prefill_calls
 from .pipeline.output import Output
 from .pipeline.plate import plate_fills
 from .pipeline.region import Region, plan_context, plan_region

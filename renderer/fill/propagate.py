@@ -137,6 +137,13 @@ def seamed_propagation(frames_linear: np.ndarray, holes: np.ndarray, guarded: bo
     return smooth_along_flow(result, holes, flow.forward, flow.backward, TEMPORAL_SWEEPS)
 
 
+def propagation_calls(n_frames: int) -> int:
+    """Per-frame calls (``parallel.map_frames``) one seamed or guarded propagation of
+    ``n_frames`` makes, for progress: Telea and DIS before the flow, its completion, the
+    chains, and the temporal filter's links and two sweeps."""
+    return 7 * n_frames - 2
+
+
 def guarded_propagation(frames_linear: np.ndarray, holes: np.ndarray) -> np.ndarray:
     """``seamed_propagation`` with the guard on: for holes over a moving subject."""
     return seamed_propagation(frames_linear, holes, guarded=True)

@@ -20,7 +20,7 @@ from ..colour import linear_to_srgb
 from ..errors import ShapeError
 from ..fill.classical import telea
 from ..fill.device import DevicePropagation
-from ..fill.propagate import guarded_propagation, seamed_propagation
+from ..fill.propagate import guarded_propagation, propagation_calls, seamed_propagation
 from ..presets import Preset
 
 
@@ -139,13 +139,6 @@ def fill_sets(fill, frames: np.ndarray, hole_sets: list[np.ndarray]) -> list[np.
     """``[fill(frames, h) for h in hole_sets]``, in one batch where the fill has one (``.sets``)."""
     batched = getattr(fill, "sets", None)
     return batched(frames, hole_sets) if batched is not None else [fill(frames, h) for h in hole_sets]
-
-
-def propagation_calls(n_frames: int) -> int:
-    """Per-frame calls (``parallel.map_frames``) one seamed or guarded propagation of
-    ``n_frames`` makes: Telea and DIS before the flow, its completion, the chains, and the
-    temporal filter's links and two sweeps."""
-    return 7 * n_frames - 2
 
 
 def prefill_calls(preset: Preset, n_frames: int) -> int:
