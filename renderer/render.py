@@ -18,7 +18,8 @@ from .io.exrio import read_image, write_image
 from .io.shot import ShotWindow, load_shot_window, validate_shot
 from .pipeline.region import region_around, work_box
 from .presets import get_preset
-from .windows import blend_windows, kept_plan, memory_available, plan_windows, plan_windows_within, window_weights
+from .windows import (blend_windows, memory_available, plan_windows, plan_windows_within, read_plan, window_weights,
+                      write_plan)
 
 
 @dataclass
@@ -76,8 +77,10 @@ def render_shot(shot: ShotConfig, *, fresh: bool = False, callbacks: Callbacks |
     # one window: load_shot_window reads (and checks) every plate before anything is written;
     # several: a later window's plates are read only after earlier frames were written
     report = validate_shot(shot, read_pixels=len(planned) > 1)
-    windows = kept_plan(work_dir(shot), shot.frames, lambda: plan_windows_within(
-        report, shot.frames, preset, shot.window_frames, shot.window_overlap, memory_available()), fresh=fresh)
+    # a plan kept by an earlier run (train, or another machine) names the windows its checkpoints are in
+    kept = None if fresh else read_plan(work_dir(shot), shot.frames)
+    windows = kept or plan_windows_within(report, shot.frames, preset, shot.window_frames, shot.window_overlap,
+                                          memory_available())
     if len(windows) > 1 and len(planned) == 1:
         validate_shot(shot, read_pixels=True)
     wanted = tuple(frames) if frames else shot.frames
@@ -105,6 +108,9 @@ def render_shot(shot: ShotConfig, *, fresh: bool = False, callbacks: Callbacks |
         # only the box the work reads is kept: memory follows the hole's region, not the plate
         data = load_shot_window(shot, frames_w, lambda support, size: work_box(region_around(support, size, preset)),
                                 progress=_reading(cb, started))
+        if kept is None:  # the input is read and sound: from here on the work folder is written
+            write_plan(work_dir(shot), shot.frames, windows)
+            kept = windows
         work = work_dir(shot) if len(windows) == 1 else work_dir(shot) / f"window-{frames_w[0]}-{frames_w[-1]}"
         index = {f: k for k, f in enumerate(frames_w)}
         out = inpaint_arrays(data.rgb, data.holes, alpha=data.alpha, preset=preset, steps=shot.steps,

@@ -120,21 +120,22 @@ def plan_windows_within(report: ShotReport, frames: tuple[int, ...], preset: Pre
         overlap = min(overlap, size // 4)
 
 
-def kept_plan(folder: Path, frames: tuple[int, ...], plan, fresh: bool = False) -> list[tuple[int, int]]:
-    """The window plan of an earlier run of this shot in ``folder`` if it covers the same
-    frames (and the run is not ``fresh``), else ``plan()``'s, written there for later runs."""
-    path = Path(folder) / PLAN_FILE
+def read_plan(folder: Path, frames: tuple[int, ...]) -> list[tuple[int, int]] | None:
+    """The window plan an earlier run of this shot kept in ``folder``, if it covers the same
+    frames; None otherwise."""
     try:
-        if fresh:
-            raise FileNotFoundError(path)
-        kept = json.loads(path.read_text())
+        kept = json.loads((Path(folder) / PLAN_FILE).read_text())
         if kept.get("frames") == [frames[0], frames[-1], len(frames)]:
             return [tuple(w) for w in kept["windows"]]
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    windows = plan()
+    return None
+
+
+def write_plan(folder: Path, frames: tuple[int, ...], windows: list[tuple[int, int]]) -> None:
+    """Keep ``windows`` in ``folder`` for later runs of the shot (written, then renamed)."""
+    path = Path(folder) / PLAN_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{PLAN_FILE}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps({"frames": [frames[0], frames[-1], len(frames)], "windows": windows}))
     os.replace(tmp, path)
-    return windows

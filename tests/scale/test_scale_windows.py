@@ -88,11 +88,12 @@ def test_a_shot_that_cannot_fit_is_a_clear_error():
 
 
 def test_the_window_plan_is_kept_for_later_runs(tmp_path):
-    from renderer.windows import kept_plan
+    from renderer.windows import read_plan, write_plan
 
     frames = tuple(range(1001, 1041))
-    first = kept_plan(tmp_path, frames, lambda: [(0, 24), (16, 40)])
-    again = kept_plan(tmp_path, frames, lambda: pytest.fail("a kept plan is not made again"))
-    assert first == again == [(0, 24), (16, 40)]
-    assert kept_plan(tmp_path, frames, lambda: [(0, 40)], fresh=True) == [(0, 40)]
-    assert kept_plan(tmp_path, frames[:30], lambda: [(0, 30)]) == [(0, 30)]  # other frames: planned anew
+    assert read_plan(tmp_path, frames) is None
+    write_plan(tmp_path, frames, [(0, 24), (16, 40)])
+    assert read_plan(tmp_path, frames) == [(0, 24), (16, 40)]
+    assert read_plan(tmp_path, frames[:30]) is None  # other frames: planned anew
+    (tmp_path / "windows.json").write_text("{not json")
+    assert read_plan(tmp_path, frames) is None
