@@ -90,6 +90,10 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
     alpha = holes.astype(np.float32) if alpha is None else np.asarray(alpha, dtype=np.float32)
     numbers = list(frame_numbers) if frame_numbers is not None else list(range(len(frames)))
     total = preset.steps(steps)
+    if not alpha.any():  # nothing to fill: nothing to learn, the frames come back as they are
+        cb.note("nothing to fill in these frames: they are returned unchanged")
+        kept = frames if indices is None else frames[list(indices)]
+        return InpaintResult(frames=kept.copy() if mode != "train" else np.empty((0,)), steps=0, train_seconds=0.0)
     dev = resolve_device(device)
     torch.manual_seed(seed)
     clock = StageClock()

@@ -14,7 +14,8 @@ from .callbacks import Callbacks, Progress
 from .errors import ConfigError
 from .inpaint import inpaint_arrays
 from .io.config import ShotConfig, work_dir
-from .io.exrio import read_image, write_image
+from .io.exrio import read_image, rgb_indices, write_image
+from .io.sequences import frame_path
 from .io.shot import ShotWindow, load_shot_window, validate_shot
 from .pipeline.region import region_around, work_box
 from .presets import get_preset
@@ -105,37 +106,46 @@ def render_shot(shot: ShotConfig, *, fresh: bool = False, callbacks: Callbacks |
         todo_w = [f for f in todo if f in frames_w]
         if mode != "train" and not todo_w:
             continue
-        # only the box the work reads is kept: memory follows the hole's region, not the plate
-        data = load_shot_window(shot, frames_w, lambda support, size: work_box(region_around(support, size, preset)),
-                                progress=_reading(cb, started))
-        if kept is None:  # the input is read and sound: from here on the work folder is written
-            write_plan(work_dir(shot), shot.frames, windows)
-            kept = windows
-        work = work_dir(shot) if len(windows) == 1 else work_dir(shot) / f"window-{frames_w[0]}-{frames_w[-1]}"
-        index = {f: k for k, f in enumerate(frames_w)}
-        out = inpaint_arrays(data.rgb, data.holes, alpha=data.alpha, preset=preset, steps=shot.steps,
-                             device=shot.device, seed=shot.seed, callbacks=_on_whole_frames(cb, data, index),
-                             work_dir=work, fresh=fresh, perceptual_weights=shot.perceptual_weights,
-                             frame_numbers=list(frames_w), mode=mode, indices=[index[f] for f in todo_w],
-                             checkpoint_minutes=shot.checkpoint_minutes)
-        result.steps = out.steps
-        result.train_seconds += out.train_seconds
-        result.resumed_from = max(result.resumed_from, out.resumed_from)
+        weights = window_weights(len(shot.frames), windows, w)
+        loss = float("nan")
+        if all(report.support.get(f) is None for f in frames_w):  # nothing to fill: the plates pass through
+            parts = {f: (weights[shot.frames.index(f)], None, None, None) for f in todo_w}
+        else:
+            # only the box the work reads is kept: memory follows the hole's region, not the plate
+            data = load_shot_window(shot, frames_w, lambda support, size: work_box(region_around(support, size, preset)),
+                                    progress=_reading(cb, started))
+            if kept is None:  # the input is read and sound: from here on the work folder is written
+                write_plan(work_dir(shot), shot.frames, windows)
+                kept = windows
+            work = work_dir(shot) if len(windows) == 1 else work_dir(shot) / f"window-{frames_w[0]}-{frames_w[-1]}"
+            index = {f: k for k, f in enumerate(frames_w)}
+            out = inpaint_arrays(data.rgb, data.holes, alpha=data.alpha, preset=preset, steps=shot.steps,
+                                 device=shot.device, seed=shot.seed, callbacks=_on_whole_frames(cb, data, index),
+                                 work_dir=work, fresh=fresh, perceptual_weights=shot.perceptual_weights,
+                                 frame_numbers=list(frames_w), mode=mode, indices=[index[f] for f in todo_w],
+                                 checkpoint_minutes=shot.checkpoint_minutes)
+            result.steps = out.steps
+            result.train_seconds += out.train_seconds
+            result.resumed_from = max(result.resumed_from, out.resumed_from)
+            loss = out.final_loss
+            if mode != "train":
+                parts = {f: (weights[a + index[f]], data.box, out.frames[k], data.alpha[index[f]])
+                         for k, f in enumerate(todo_w)}
         if mode == "train" or not distributed.is_main():
             continue
-        weights = window_weights(len(shot.frames), windows, w)
-        for k, f in enumerate(todo_w):
-            pending.setdefault(f, []).append((weights[a + index[f]], data.box, out.frames[k], data.alpha[index[f]]))
+        for f in todo_w:
+            pending.setdefault(f, []).append(parts[f])
             needed[f].remove(w)
             if needed[f]:
                 continue
-            image = read_image(data.plate_paths[f])
-            write_image(report.output_paths[f], blend_windows(image, data.rgb_index, pending.pop(f)), image.spec,
-                        datatype=shot.output_datatype, compression=shot.compression)
+            image = read_image(frame_path(shot.source, f))
+            write_image(report.output_paths[f], blend_windows(image, rgb_indices(image.channels, image.path),
+                                                              pending.pop(f)),
+                        image.spec, datatype=shot.output_datatype, compression=shot.compression)
             result.frames_written.append(report.output_paths[f])
             written += 1
             if cb.on_progress is not None:
-                cb.on_progress(Progress(written, len(todo), out.final_loss, time.monotonic() - started, None,
+                cb.on_progress(Progress(written, len(todo), loss, time.monotonic() - started, None,
                                         "write", f"wrote {report.output_paths[f]}"))
     result.wall_seconds = time.monotonic() - started
     return result

@@ -64,20 +64,25 @@ def window_weights(n_frames: int, windows: list[tuple[int, int]], w: int) -> lis
 def blend_windows(image: Image, rgb_index, parts: list) -> np.ndarray:
     """``image``'s pixels, changed in place: the fills of the windows that rendered the frame,
     ``parts`` [(weight, box (y0, x0, y1, x1), composited rgb (h, w, 3), alpha (h, w))],
-    cross-faded by weight where the alpha is above 0; every other pixel is the plate's."""
-    uy0, ux0 = min(p[1][0] for p in parts), min(p[1][1] for p in parts)
-    uy1, ux1 = max(p[1][2] for p in parts), max(p[1][3] for p in parts)
+    cross-faded by weight where the alpha is above 0; every other pixel is the plate's. A
+    window with nothing to fill gives (weight, None, None, None): the plate itself."""
+    boxes = [p[1] for p in parts if p[1] is not None]
+    if not boxes:
+        return image.pixels
+    uy0, ux0, uy1, ux1 = union_box(boxes)
     inside = image.pixels[uy0:uy1, ux0:ux1]
     source = inside[..., list(rgb_index)]
     total, weight = 0.0, 0.0
     alpha = np.zeros(source.shape[:2], np.float32)
-    for wt, (y0, x0, y1, x1), rgb, part_alpha in parts:
+    for wt, box, rgb, part_alpha in parts:
         placed = source.copy()
-        placed[y0 - uy0:y1 - uy0, x0 - ux0:x1 - ux0] = rgb
+        if box is not None:
+            y0, x0, y1, x1 = box
+            placed[y0 - uy0:y1 - uy0, x0 - ux0:x1 - ux0] = rgb
+            where = alpha[y0 - uy0:y1 - uy0, x0 - ux0:x1 - ux0]
+            np.maximum(where, part_alpha, out=where)
         total = total + wt * placed
         weight += wt
-        where = alpha[y0 - uy0:y1 - uy0, x0 - ux0:x1 - ux0]
-        np.maximum(where, part_alpha, out=where)
     # blending two composites can round known pixels: those come from the plate itself
     inside[..., list(rgb_index)] = np.where(alpha[..., None] > 0, total / weight, source)
     return image.pixels
@@ -86,6 +91,8 @@ def blend_windows(image: Image, rgb_index, parts: list) -> np.ndarray:
 def window_bytes(report: ShotReport, frames, preset: Preset) -> int:
     """The peak memory a window of ``frames`` (frame numbers) is expected to need."""
     support = union_box(report.support.get(f) for f in frames)
+    if support is None:  # nothing to fill: the plates pass through
+        return BASE_BYTES
     y0, x0, y1, x1 = work_box(region_around(support, (report.height, report.width), preset))
     return BASE_BYTES + len(frames) * (y1 - y0) * (x1 - x0) * BYTES_PER_BOX_PIXEL
 

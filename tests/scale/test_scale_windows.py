@@ -8,7 +8,7 @@ import pytest
 from renderer import api
 from renderer.io.masks import composite_alpha, hole_from_matte
 from renderer.windows import plan_windows, window_weights
-from renderer_helpers import bits, make_shot, read_exr
+from renderer_helpers import bits, make_shot, read_exr, run_cli
 
 
 @pytest.mark.parametrize("n,size,overlap", [(16, 64, 8), (65, 64, 8), (100, 64, 8), (500, 64, 8), (12, 7, 2)])
@@ -97,3 +97,31 @@ def test_the_window_plan_is_kept_for_later_runs(tmp_path):
     assert read_plan(tmp_path, frames[:30]) is None  # other frames: planned anew
     (tmp_path / "windows.json").write_text("{not json")
     assert read_plan(tmp_path, frames) is None
+
+
+@pytest.mark.slow
+def test_a_window_with_nothing_to_fill_passes_the_plates_through(tmp_path):
+    """The roto ends before the shot does: later windows have no hole at all. They are not
+    worked on (no network, no memory for a whole-frame box) and their frames are the plates."""
+    from renderer_helpers import write_exr
+
+    shot = make_shot(tmp_path / "s", n=10, preset="standard", steps=3, window_frames=5, window_overlap=1,
+                     overscan=(0, 0), expand=0, feather=0)
+    for f in shot.frames[4:]:
+        write_exr(shot.matte(f), np.zeros((64, 64, 1), np.float32), ("A",))
+    proc = run_cli("render", str(shot.shot_file))
+    assert proc.returncode == 0, proc.stderr
+    # windows 1001-1004, 1004-1007 and 1007-1010: the last has no hole and is not worked on
+    assert sorted(p.name for p in shot.work.iterdir() if p.is_dir()) == ["window-1001-1004", "window-1004-1007"]
+    for f in shot.frames:
+        out, plate = read_exr(shot.out(f))[0], read_exr(shot.plate(f))[0]
+        if f >= shot.frames[4]:
+            np.testing.assert_array_equal(bits(out), bits(plate))
+        else:
+            assert np.array_equal(out[~shot.holes[f]], plate[~shot.holes[f]])
+
+
+def test_inpaint_with_no_hole_returns_the_frames():
+    frames = np.random.default_rng(0).random((4, 16, 16, 3), dtype=np.float32)
+    out = api.inpaint(frames, np.zeros((4, 16, 16), bool), steps=5)
+    assert out.steps == 0 and np.array_equal(out.frames, frames)
