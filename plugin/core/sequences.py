@@ -12,6 +12,8 @@ import re
 
 from bridge.sequence import frame_path, padding, to_hash
 
+__all__ = ["frame_path", "padding", "to_hash", "pattern_from_file", "missing_frames", "describe_frames", "exr_channel"]
+
 _NUMBER = re.compile(r"(\d+)(?!.*\d)")
 _NUKE_CHANNELS = {"red": "R", "green": "G", "blue": "B", "alpha": "A"}
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..errors import ConfigError, ShapeError
+from ..errors import ConfigError
 from ..parallel import map_frames
 from .classical import blended_telea, check_video, diffuse_into, telea_frame
 from .flow import CompletedFlow, completed_flow

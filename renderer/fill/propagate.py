@@ -104,8 +104,17 @@ def seamed_propagation(frames_linear: np.ndarray, holes: np.ndarray, guarded: bo
         raise ShapeError(f"seamed_propagation needs (F, H, W, 3) and (F, H, W), got {frames.shape}, {holes.shape}")
     if not holes.any():
         return frames
-    n = frames.shape[0]
     flow = completed_flow(frames, holes, dilate=GUARDED_FLOW_DILATE) if guarded else completed_flow(frames, holes)
+    result = chain_fill(frames, holes, flow, guarded, near)
+    del frames  # the filter reads the fill alone: at plate resolution a copy of the shot less at its peak
+    return smooth_along_flow(result, holes, flow.forward, flow.backward, TEMPORAL_SWEEPS)
+
+
+def chain_fill(frames: np.ndarray, holes: np.ndarray, flow, guarded: bool, near: int) -> np.ndarray:
+    """The seamed (or guarded) fill before the temporal filter: each frame's hole filled from
+    its own chains (see ``seamed_propagation``). frames (F, H, W, 3) non-negative
+    scene-linear, holes bool (F, H, W), flow a ``fill.flow.CompletedFlow``."""
+    n = len(frames)
     grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * SEAM_RING + 1, 2 * SEAM_RING + 1))
     result = frames.copy()
 
@@ -132,9 +141,8 @@ def seamed_propagation(frames_linear: np.ndarray, holes: np.ndarray, guarded: bo
         result[t] = place_fill(frames[t], holes[t], ys[in_hole], xs[in_hole], corrected[in_hole], landed[in_hole],
                                LEFTOVER[guarded])
 
-    map_frames(fill, n)
-    del frames  # the filter reads the fill alone: at plate resolution a copy of the shot less at its peak
-    return smooth_along_flow(result, holes, flow.forward, flow.backward, TEMPORAL_SWEEPS)
+    map_frames(fill, len(frames))
+    return result
 
 
 def propagation_calls(n_frames: int) -> int:
