@@ -44,22 +44,23 @@ def _reading(cb: Callbacks, started: float):
                                                        "read", "reading plates and mattes"))
 
 
-def _on_whole_frames(cb: Callbacks, data: ShotWindow, index: dict[int, int]) -> Callbacks:
+def _on_whole_frames(cb: Callbacks, data: ShotWindow) -> Callbacks:
     """``cb`` with its previews and snapshots, which the work makes inside the window's box,
     shown on whole frames (the plate's RGB around the box)."""
     if cb.on_preview is None and cb.on_snapshot is None:
         return cb
 
-    def whole(k: int, rgb: np.ndarray) -> np.ndarray:
-        frame = read_image(data.plate_paths[list(index)[k]]).pixels[..., list(data.rgb_index)]
+    def whole(frame: int, rgb: np.ndarray) -> np.ndarray:
+        plate = read_image(data.plate_paths[frame]).pixels[..., list(data.rgb_index)]
         y0, x0, y1, x1 = data.box
-        frame[y0:y1, x0:x1] = rgb
-        return frame
+        plate[y0:y1, x0:x1] = rgb
+        return plate
 
     preview = None if cb.on_preview is None else (
-        lambda step, frames: cb.on_preview(step, {f: whole(index[f], rgb) for f, rgb in frames.items()}))
+        lambda step, frames: cb.on_preview(step, {f: whole(f, rgb) for f, rgb in frames.items()}))
     snapshot = None if cb.on_snapshot is None else (
-        lambda step, seconds, frames: cb.on_snapshot(step, seconds, np.stack([whole(k, f) for k, f in enumerate(frames)])))
+        lambda step, seconds, frames: cb.on_snapshot(step, seconds, np.stack([whole(f, rgb)
+                                                                              for f, rgb in zip(data.plate_paths, frames)])))
     return replace(cb, on_preview=preview, on_snapshot=snapshot)
 
 
@@ -120,7 +121,7 @@ def render_shot(shot: ShotConfig, *, fresh: bool = False, callbacks: Callbacks |
             work = work_dir(shot) if len(windows) == 1 else work_dir(shot) / f"window-{frames_w[0]}-{frames_w[-1]}"
             index = {f: k for k, f in enumerate(frames_w)}
             out = inpaint_arrays(data.rgb, data.holes, alpha=data.alpha, preset=preset, steps=shot.steps,
-                                 device=shot.device, seed=shot.seed, callbacks=_on_whole_frames(cb, data, index),
+                                 device=shot.device, seed=shot.seed, callbacks=_on_whole_frames(cb, data),
                                  work_dir=work, fresh=fresh, perceptual_weights=shot.perceptual_weights,
                                  frame_numbers=list(frames_w), mode=mode, indices=[index[f] for f in todo_w],
                                  checkpoint_minutes=shot.checkpoint_minutes)
