@@ -111,7 +111,12 @@ class Client:
         job = Job(self, acc.job_id, mode, local=local)
         if mode == "stream":
             try:
-                job.upload(frames=acc.frames, roles=acc.roles, on_upload=on_upload)
+                if sorted(acc.references) != sorted(f for f, _ in local.references):
+                    # references the server would not take would be lost without a word
+                    raise ProtocolError(f"the server asked for references of frames {sorted(acc.references)}, but the "
+                                        f"shot has them for {sorted(f for f, _ in local.references)}; check that "
+                                        "client and server versions match")
+                job.upload(frames=acc.frames, roles=acc.roles, references=acc.references, on_upload=on_upload)
             except ServerUnreachable:
                 raise
             except BridgeError:

@@ -38,14 +38,33 @@ versions only add messages or optional fields: a receiver drops fields it does n
 when the sender's minor is newer, and refuses them otherwise. A different major is
 refused with `version_mismatch`, naming both versions. `hello` must come first.
 
+## What changed in 2.0
+
+- `submit.shot` may hold `references` (`[{frame, path}]`: clean frames the artist painted,
+  each the whole frame at the plate's size, on a frame of the shot), `source_map` (an
+  output pattern with `####`: where each output pixel came from) and `grain` (`match` or
+  `off`).
+- Stream mode: `accepted.references` lists the frames whose reference the client uploads,
+  as `frame` messages with role `reference`; `fetch.kind` `source_map` asks for a source
+  map frame, and `result.kind` says which it is. `status.source_map_frames` lists the map's
+  frames once the job is done; in shared mode `status.source_map_paths` gives where they
+  were written.
+- `welcome.limits.max_references` caps the references of one job.
+- Why a new major: a 1.x server drops the fields of a newer minor that it does not know,
+  so it would answer `fetch` {kind: source_map} with the result frame, and it has no
+  `reference` role for uploads. 1.x and 2.x peers refuse each other at `hello` with
+  `version_mismatch`, naming both versions, so no 2.0 shot reaches a 1.x server.
+
 ## Modes
 
-- `stream`: plates and mattes travel as `frame` messages; the server keeps them in its
-  spool; results come back as `result` messages and the client writes the EXRs
-  (atomically). The server needs no access to the artist's disk.
+- `stream`: plates, mattes and references travel as `frame` messages; the server keeps
+  them in its spool; results (and source map frames) come back as `result` messages and
+  the client writes the EXRs (atomically). The server needs no access to the artist's
+  disk.
 - `shared`: only paths travel. The server reads and writes shared storage, confined to
   its `--shared-root` folders: `..`, `~`, `$VARIABLES`, and paths or symlinks resolving
-  outside every root are refused (`path_refused`).
+  outside every root are refused (`path_refused`). References are read, and the source
+  map written, at their paths.
 
 ## Liveness
 
@@ -67,14 +86,17 @@ FLOWS = """\
 Stream mode:
 
     C: hello                     S: welcome
-    C: submit {mode: stream}     S: accepted {job_id, state: uploading, frames, roles}
-    C: frame (per frame & role)  S: frame_ack ...      then S: status {queued, place}
+    C: submit {mode: stream}     S: accepted {job_id, state: uploading, frames, roles, references}
+    C: frame (per frame & role,  S: frame_ack ...      then S: status {queued, place}
+       then per reference)
                                  S: status {running} / progress / preview ...
-                                 S: status {done, output_frames}
+                                 S: status {done, output_frames, source_map_frames}
     C: fetch (per frame)         S: result + pixels
+    C: fetch {kind: source_map}  S: result {kind: source_map} + pixels   (when the shot set source_map)
     C: release                   S: status
 
-Shared mode: the same without `frame`/`fetch`; `status` {done} carries `output_paths`.
+Shared mode: the same without `frame`/`fetch`; `status` {done} carries `output_paths`
+(and `source_map_paths`).
 Cancel at any time: `cancel` -> `status` {cancelling}, then `status` {cancelled}.
 After a disconnect: `status_request` {attach: true} with the job id, then carry on.
 """

@@ -58,12 +58,14 @@ class JobError:
 @dataclass(frozen=True)
 class JobOutcome:
     """How a job ended. ``output_paths``: frame -> path (local in stream mode,
-    on shared storage in shared mode)."""
+    on shared storage in shared mode); ``source_map_paths`` the same for the source
+    map, when the shot asked for one."""
 
     job_id: str
     status: str  # done, failed, cancelled, expired
     output_paths: dict[int, str] = field(default_factory=dict)
     error: ErrorInfo | None = None
+    source_map_paths: dict[int, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

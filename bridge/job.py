@@ -11,15 +11,15 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 from . import events as ev
 from .errors import BridgeError, ImageError, LimitExceeded, Timeout
 from .imageio import Image, read_exr, write_exr
-from .messages import TERMINAL_STATES, Cancel, FrameAck, FrameUpload, Preview, Progress, Release, Result, Status, \
-    StatusRequest, Fetch
+from .messages import FETCH_KINDS, TERMINAL_STATES, Cancel, FrameAck, FrameUpload, Preview, Progress, Release, \
+    Result, Status, StatusRequest, Fetch
 from .sequence import frame_path, parse_frames
 from .wire import Pixels
 
 if TYPE_CHECKING:
     from .client import Client
 
-_PATH_KEYS = ("source", "output", "work_dir", "perceptual_weights")
+_PATH_KEYS = ("source", "output", "work_dir", "perceptual_weights", "source_map")
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,8 @@ class LocalShot:
     matte: str | None
     frames: tuple[int, ...]
     compression: str = "zip"
+    references: tuple[tuple[int, str], ...] = ()  # (frame, painted file) pairs
+    source_map: str | None = None  # where the source map goes here; None: not asked for
 
     @classmethod
     def from_dict(cls, shot: Mapping[str, Any], base_dir: str | os.PathLike | None = None) -> "LocalShot":
@@ -60,13 +62,17 @@ class LocalShot:
             if mask.get("path") is not None:
                 mask["path"] = resolve(mask["path"], "mask.path")
             data["mask"] = mask
+        if data.get("references") is not None:
+            data["references"] = _references(data["references"], resolve)
         try:
             frames = tuple(parse_frames(data.get("frames")))
         except ValueError:
             frames = ()  # a range only the renderer understands: the server's answer lists the frames
         matte = mask.get("path") if isinstance(mask, Mapping) else None
         return cls(shot=data, source=data["source"], output=data["output"], matte=matte, frames=frames,
-                   compression=str(data.get("compression", "zip")))
+                   compression=str(data.get("compression", "zip")),
+                   references=tuple((r["frame"], r["path"]) for r in data.get("references") or ()),
+                   source_map=data.get("source_map"))
 
     def wire_shot(self, mode: str) -> dict[str, Any]:
         """The shot as sent. Stream mode sends file names only (the server cannot see ours)."""
@@ -77,9 +83,18 @@ class LocalShot:
         data["output"] = Path(self.output).name
         if isinstance(data.get("mask"), dict) and data["mask"].get("path"):
             data["mask"] = dict(data["mask"], path=Path(data["mask"]["path"]).name)
+        if self.references:
+            data["references"] = [{"frame": f, "path": Path(p).name} for f, p in self.references]
+        if self.source_map:
+            data["source_map"] = Path(self.source_map).name  # any name: it only asks for the map
         return data
 
     def input_path(self, role: str, frame: int) -> str:
+        if role == "reference":
+            path = dict(self.references).get(frame)
+            if path is None:
+                raise BridgeError(f"the server asked for a reference of frame {frame}, but the shot has none there")
+            return path
         return frame_path(self.source if role == "plate" else self.matte, frame)
 
     def check_inputs(self) -> None:
@@ -88,6 +103,23 @@ class LocalShot:
             for role, pattern in (("plate", self.source), ("matte", self.matte)):
                 if pattern and not os.path.isfile(frame_path(pattern, frame)):
                     raise ImageError(f"{role} frame {frame} not found: {frame_path(pattern, frame)}")
+        for frame, path in self.references:
+            if not os.path.isfile(path):
+                raise ImageError(f"reference frame {frame} not found: {path}")
+
+
+def _references(value: Any, resolve: Callable[[Any, str], str]) -> list[dict[str, Any]]:
+    """The shot's ``references`` as [{frame, path}] with local paths resolved."""
+    if not isinstance(value, (list, tuple)):
+        raise BridgeError("shot 'references' must be a list of {frame: N, path: FILE}")
+    out = []
+    for item in value:
+        if not isinstance(item, Mapping) or set(item) != {"frame", "path"}:
+            raise BridgeError(f"each reference must be {{frame: N, path: FILE}}, got {item!r}"[:300])
+        if isinstance(item["frame"], bool) or not isinstance(item["frame"], int):
+            raise BridgeError(f"reference frame must be a whole frame number, got {item['frame']!r}"[:300])
+        out.append({"frame": item["frame"], "path": resolve(item["path"], "references.path")})
+    return out
 
 
 class Job:
@@ -104,15 +136,16 @@ class Job:
         return f"Job({self.id!r}, mode={self.mode!r})"
 
     # ------------------------------------------------------------ upload
-    def upload(self, frames=None, roles=None, on_upload: Callable[[int, int], None] | None = None) -> None:
-        """Stream mode: send the plates (and mattes) the server still needs, a few in flight."""
+    def upload(self, frames=None, roles=None, on_upload: Callable[[int, int], None] | None = None,
+               references=()) -> None:
+        """Stream mode: send the plates (and mattes, then references) the server still needs, a few in flight."""
         if self.local is None:
             raise BridgeError("pass the shot to attach() to upload its frames")
         if frames is None or roles is None:
             missing = self.status().missing
             todo = [(m.split(":", 1)[0], int(m.split(":", 1)[1])) for m in missing]
         else:
-            todo = [(role, frame) for frame in frames for role in roles]
+            todo = [(role, frame) for frame in frames for role in roles] + [("reference", f) for f in references]
         limits = self.client.welcome.limits if self.client.welcome else {}
         pending: set[str] = set()
         done = 0
@@ -185,13 +218,19 @@ class Job:
         if status.state == "failed":
             yield ev.JobError(code=status.error_code or "job_failed", message=status.message)
         outputs: dict[int, str] = {}
+        maps: dict[int, str] = {}
         if status.state == "done":
             if self.mode == "shared":
                 outputs = dict(zip(status.output_frames, status.output_paths))
+                maps = dict(zip(status.source_map_frames, status.source_map_paths))
             elif fetch and self.local is not None:
-                outputs = self.fetch(status.output_frames)
+                want_map = bool(self.local.source_map and status.source_map_frames)
+                outputs = self.fetch(status.output_frames, release=not want_map)
+                if want_map:
+                    maps = self.fetch(status.source_map_frames, kind="source_map")
         error = ev.ErrorInfo(status.error_code or status.state, status.message) if status.state != "done" else None
-        self.outcome = ev.JobOutcome(job_id=self.id, status=status.state, output_paths=outputs, error=error)
+        self.outcome = ev.JobOutcome(job_id=self.id, status=status.state, output_paths=outputs, error=error,
+                                     source_map_paths=maps)
         yield ev.Done(self.outcome)
 
     def _status_event(self, status: Status):
@@ -207,14 +246,21 @@ class Job:
         return self.outcome
 
     # ------------------------------------------------------------ results
-    def fetch(self, frames=None, output: str | None = None, release: bool = True) -> dict[int, str]:
-        """Stream mode: fetch result frames and write them locally (atomically) to
-        ``output`` (default: the shot's output pattern). Returns frame -> path."""
-        pattern = output or (self.local.output if self.local else None)
+    def fetch(self, frames=None, output: str | None = None, release: bool = True,
+              kind: str = "result") -> dict[int, str]:
+        """Stream mode: fetch result frames (``kind`` 'result') or source map frames
+        ('source_map') and write them locally (atomically) to ``output`` (default: the
+        shot's ``output``, or its ``source_map``). Returns frame -> path."""
+        if kind not in FETCH_KINDS:
+            raise BridgeError(f"kind must be one of {', '.join(FETCH_KINDS)}, got {kind!r}")
+        pattern = output or (None if self.local is None else
+                             self.local.output if kind == "result" else self.local.source_map)
         if pattern is None:
-            raise BridgeError("no output path: pass output= or the shot to attach()")
+            raise BridgeError(f"no path for the {kind.replace('_', ' ')}: pass output= or a shot that names it "
+                              "to attach()")
         if frames is None:
-            frames = self.status().output_frames
+            status = self.status()
+            frames = status.output_frames if kind == "result" else status.source_map_frames
         written: dict[int, str] = {}
         pending: dict[str, int] = {}
         compression = self.local.compression if self.local else "zip"
@@ -222,12 +268,12 @@ class Job:
         while queue or pending:
             while queue and len(pending) < self.client.upload_window:
                 frame = queue.pop(0)
-                pending[self.client.send(Fetch(frame=frame), job_id=self.id)] = frame
+                pending[self.client.send(Fetch(frame=frame, kind=kind), job_id=self.id)] = frame
             env = self.client.wait_reply(set(pending))
             pending.pop(env.parent_id, None)
             msg = env.message
-            if not isinstance(msg, Result) or len(env.pixels) != 1:
-                raise BridgeError(f"expected a result frame, got '{env.msg_type}'")
+            if not isinstance(msg, Result) or len(env.pixels) != 1 or msg.kind != kind:
+                raise BridgeError(f"expected a {kind} frame, got '{env.msg_type}' ({getattr(msg, 'kind', '')})")
             px = env.pixels[0]
             image = Image(pixels=px.array, channels=px.channels, data_window=tuple(msg.data_window),
                           display_window=tuple(msg.display_window) if msg.display_window else None,

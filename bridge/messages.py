@@ -19,9 +19,11 @@ from typing import Any, ClassVar
 
 from .errors import MissingField, UnknownField, WrongFieldType
 
-PROTOCOL_VERSION: tuple[int, int] = (1, 0)
+PROTOCOL_VERSION: tuple[int, int] = (2, 0)
 """The wire protocol's own version, separate from the package version.
-Minor versions only add messages or optional fields; a new major breaks."""
+Minor versions only add messages or optional fields; a new major breaks.
+2.0 added reference frames and the source map: a 1.x receiver would drop what it
+cannot read (``fetch.kind``) or refuse it half way, so the two majors refuse each other."""
 
 MAX_STR = 4096
 MAX_LIST = 100_000
@@ -153,7 +155,8 @@ class Welcome(Message):
     server: str = f("str", "server name and package version, e.g. 'renderer 0.1.0'")
     protocol: list = f("version", "the protocol version the server speaks, [major, minor]")
     modes: list = f("list[str]", "pixel transports offered: 'stream' and/or 'shared'")
-    limits: dict = f("map", "max_frame_bytes, max_frames, max_message_bytes, max_dim, max_channels")
+    limits: dict = f("map", "max_frame_bytes, max_frames, max_message_bytes, max_dim, max_channels, "
+                                  "max_references")
     heartbeat_interval: float = f("float", "seconds between heartbeats the server expects from a waiting client")
     devices: list = f("list[str]", "render devices; one training job runs at a time on each", [])
 
@@ -185,15 +188,19 @@ class Error(Message):
 
 @dataclass(frozen=True)
 class Submit(Message):
-    """Submit a shot. ``shot`` holds shot.yaml keys. In ``stream`` mode the
-    server ignores the shot's paths (frames come as ``frame`` messages and results
-    go back as ``result`` messages); in ``shared`` mode its paths must lie under
-    the server's shared roots."""
+    """Submit a shot. ``shot`` holds shot.yaml keys, ``references`` (clean frames
+    the artist painted, ``[{frame, path}]``), ``source_map`` and ``grain`` included.
+    In ``stream`` mode the server ignores the shot's paths (plates, mattes and
+    references come as ``frame`` messages; results, and the source map when
+    ``source_map`` is set, go back as ``result`` messages); in ``shared`` mode its
+    paths must lie under the server's shared roots, and the source map is written
+    at its path."""
 
     msg_type: ClassVar[str] = "submit"
     direction: ClassVar[str] = C2S
     mode: str = f("str", "'stream' or 'shared'")
-    shot: dict = f("map", "shot.yaml keys (source, mask, frames, output, preset, steps, ...)")
+    shot: dict = f("map", "shot.yaml keys (source, mask, frames, output, preset, steps, references, source_map, "
+                          "grain, ...)")
     overrides: dict = f("map", "the same overrides as `renderer render`: steps, preset, seed", {})
 
 
@@ -208,19 +215,22 @@ class Accepted(Message):
     frames: list = f("list[int]", "the shot's frame numbers")
     roles: list = f("list[str]", "images to upload per frame: ['plate'] or ['plate', 'matte']; [] in shared mode")
     place: int | None = f("int?", "1-based place in the queue once queued", None)
+    references: list = f("list[int]", "stream mode: frames with a reference image to upload as role 'reference' "
+                                      "(one each); [] otherwise", [])
 
 
 @dataclass(frozen=True)
 class FrameUpload(Message):
-    """One input image for a stream-mode job: a plate, or a matte when the shot's
-    matte is a separate file. Re-sending a frame replaces it."""
+    """One input image for a stream-mode job: a plate, a matte when the shot's
+    matte is a separate file, or a reference (the whole painted frame, the plate's
+    size) for each frame in ``accepted.references``. Re-sending a frame replaces it."""
 
     msg_type: ClassVar[str] = "frame"
     direction: ClassVar[str] = C2S
     buffers: ClassVar[str] = "one pixel frame (H, W, C): the image's data window"
     job_scoped: ClassVar[bool] = True
     frame: int = f("int", "frame number, as in the shot (e.g. 1001)")
-    role: str = f("str", "'plate' or 'matte'")
+    role: str = f("str", "'plate', 'matte' or 'reference'")
     data_window: list = f("list[int]", "[x, y] origin of the pixels (the EXR data window)", [0, 0])
     display_window: list = f("list[int]", "[x, y, width, height] (the EXR display window); [] = the data window", [])
     attributes: dict = f("map", "EXR header attributes: name -> [type, value] (string/int/float kinds)", {})
@@ -233,7 +243,7 @@ class FrameAck(Message):
     msg_type: ClassVar[str] = "frame_ack"
     direction: ClassVar[str] = S2C
     frame: int = f("int", "frame number stored")
-    role: str = f("str", "'plate' or 'matte'")
+    role: str = f("str", "'plate', 'matte' or 'reference'")
     received: int = f("int", "images stored so far for this job")
     expected: int = f("int", "images the job needs in all")
 
@@ -291,6 +301,10 @@ class Status(Message):
     missing: list = f("list[str]", "while uploading: images still needed, as 'role:frame'", [])
     output_frames: list = f("list[int]", "when done: frames available", [])
     output_paths: list = f("list[str]", "when done in shared mode: written paths, one per output frame", [])
+    source_map_frames: list = f("list[int]", "when done: source map frames available (the shot set source_map)",
+                                [])
+    source_map_paths: list = f("list[str]", "when done in shared mode: written source map paths, one per "
+                                            "source map frame", [])
 
 
 @dataclass(frozen=True)
@@ -305,23 +319,27 @@ class Cancel(Message):
 
 @dataclass(frozen=True)
 class Fetch(Message):
-    """Ask for one result frame of a finished stream-mode job (any number of
-    times until the result expires). The reply is a ``result``."""
+    """Ask for one result frame of a finished stream-mode job, or one frame of
+    its source map (any number of times until the result expires). The reply is
+    a ``result``."""
 
     msg_type: ClassVar[str] = "fetch"
     direction: ClassVar[str] = C2S
     job_scoped: ClassVar[bool] = True
     frame: int = f("int", "frame number to fetch")
+    kind: str = f("str", "'result', or 'source_map' for the source map's frame (see status.source_map_frames)",
+                  "result")
 
 
 @dataclass(frozen=True)
 class Result(Message):
-    """One output frame, as the renderer wrote it."""
+    """One output frame, or one source map frame, as the renderer wrote it."""
 
     msg_type: ClassVar[str] = "result"
     direction: ClassVar[str] = S2C
     buffers: ClassVar[str] = "one pixel frame (H, W, C)"
     frame: int = f("int", "frame number")
+    kind: str = f("str", "what the frame is: 'result' or 'source_map' (as fetched)", "result")
     data_window: list = f("list[int]", "[x, y] origin of the pixels", [0, 0])
     display_window: list = f("list[int]", "[x, y, width, height]", [])
     attributes: dict = f("map", "EXR header attributes: name -> [type, value]", {})
@@ -345,4 +363,5 @@ MESSAGES: dict[str, type[Message]] = {
 """msg_type -> message class: the whole protocol."""
 
 TERMINAL_STATES = ("done", "failed", "cancelled", "expired")
+FETCH_KINDS = ("result", "source_map")
 JOB_STATES = ("uploading", "queued", "running", "cancelling") + TERMINAL_STATES

@@ -54,6 +54,7 @@ class Limits:
     max_dim: int = 16384
     max_channels: int = 64
     max_frames: int = 10000
+    max_references: int = 256  # painted frames per job (an artist paints a handful)
 
     def to_wire(self) -> dict[str, int]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}

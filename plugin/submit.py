@@ -122,6 +122,9 @@ def run(args: argparse.Namespace) -> int:
             outcome.raise_for_status()
             where = sorted(outcome.output_paths.values())
             _say(f"done: {len(where)} frame(s) written" + (f", {where[0]} .. {where[-1]}" if where else ""))
+            maps = sorted(outcome.source_map_paths.values())
+            if maps:
+                _say(f"source map: {len(maps)} frame(s), {maps[0]} .. {maps[-1]}")
             return 0
     except BridgeError as exc:
         print(f"plugin submit: error: {exc}", file=sys.stderr)

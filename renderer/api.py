@@ -69,15 +69,21 @@ def render(shot: ShotConfig, *, preset: str | None = None, steps: int | None = N
 @_guarded
 def inpaint(frames, holes, *, preset: str = "standard", steps: int | None = None, device: str = "cpu",
             seed: int = 0, callbacks: Callbacks | None = None, work_dir=None, fresh: bool = True,
-            perceptual_weights: str | None = None, cuda_graphs: bool = True):
+            perceptual_weights: str | None = None, cuda_graphs: bool = True, references=None,
+            source_map: bool = False, grain: str = "match"):
     """Fill ``holes`` (bool (F,H,W), True = fill) in ``frames`` (scene-linear float32
     (F,H,W,3)). Known pixels come back unchanged. Returns an ``InpaintResult``.
-    ``cuda_graphs``: on a GPU, replay the training step from CUDA graphs (see ``renderer.method.graphs``)."""
+    ``cuda_graphs``: on a GPU, replay the training step from CUDA graphs (see ``renderer.method.graphs``).
+    ``references``: {frame index: (H,W,3) scene-linear}, clean frames the artist painted; each
+    comes out on its own frame as painted and is carried, in each frame's light, to the others.
+    ``source_map``: also return where each pixel came from (``InpaintResult.source_map``, docs/source_map.md).
+    ``grain``: "match" (grain like the plate's on what no frame shows) or "off"."""
     from .inpaint import inpaint_arrays
 
     return inpaint_arrays(frames, holes, preset=get_preset(preset), steps=steps, device=device, seed=seed,
                           callbacks=callbacks, work_dir=work_dir, fresh=fresh,
-                          perceptual_weights=perceptual_weights, cuda_graphs=cuda_graphs)
+                          perceptual_weights=perceptual_weights, cuda_graphs=cuda_graphs, references=references,
+                          want_source_map=source_map, grain=grain)
 
 
 def __getattr__(name):  # result types live with the code that makes them

@@ -13,23 +13,30 @@ import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from typing import Callable
 
 import numpy as np
 import torch
 
 from . import checkpoint, distributed
 from .callbacks import Callbacks
-from .errors import CheckpointError, DeviceError, ShapeError
+from .errors import CheckpointError, ConfigError, DeviceError, ShapeError
+from .fill.chains import chain_sources
+from .fill.detail import detail_layer, with_detail
+from .fill.grain import GrainModel, estimate_grain, regrain
 from .fill.propagate import propagation_calls
+from .io.config import GRAIN_MODES
 from .loop import Checkpointing, TrainingLoop
 from .method.flow import cached_reference_flow, fingerprint_arrays
 from .method.losses import VGGFeatures
 from .method.prepare import prepare
 from .pipeline.holdout import input_configurations, prefill_calls
 from .pipeline.output import Output
+from .pipeline.payoff import measures_reach, plan_learning
 from .pipeline.plate import plate_fills
 from .pipeline.region import Region, plan_context, plan_region
 from .pipeline.selection import HeldOutCheck
+from .pipeline.sourcemap import plate_mask, plate_source_map, source_map
 from .presets import Preset
 from .stages import StageClock, ticking
 
@@ -45,6 +52,8 @@ class InpaintResult:
     final_loss: float = float("nan")
     # wall seconds of each stage of this call, in the order they ran (``stages.StageClock``)
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    # (B, H, W, 5) the source map of the frames returned (``pipeline.sourcemap``), when asked for
+    source_map: np.ndarray | None = None
 
 
 def resolve_device(name: str) -> torch.device:
@@ -70,7 +79,8 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
                    perceptual_weights: str | None = None, alpha: np.ndarray | None = None,
                    frame_numbers: list[int] | None = None, mode: str = "both",
                    indices: list[int] | None = None, checkpoint_minutes: float = 3.0,
-                   cuda_graphs: bool = True) -> InpaintResult:
+                   cuda_graphs: bool = True, references: dict[int, np.ndarray] | None = None,
+                   want_source_map: bool = False, grain: str = "match") -> InpaintResult:
     """Train on (frames, holes) and return the composited frames.
 
     frames float32 (F, H, W, 3) scene-linear; holes bool (F, H, W), True = fill;
@@ -81,45 +91,88 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
     the frames returned (the result then holds only those, in that order).
     ``cuda_graphs``: on a CUDA device, replay each kind of training step from a CUDA graph
     (``method.graphs``); False trains eagerly, the same maths with ~900 launches per step.
+    ``references``: frame index -> (H, W, 3) scene-linear, a clean frame the artist painted;
+    its hole's pixels are that frame's output, and carried to the others (``paint_references``).
+    ``want_source_map``: also return where each pixel came from (``InpaintResult.source_map``).
+    ``grain``: "match" adds grain like the plate's to the pixels no frame shows (``fill.grain``);
+    "off" leaves the fill clean.
     """
     cb = callbacks or Callbacks()
+    if grain not in GRAIN_MODES:
+        raise ConfigError(f"grain must be one of {', '.join(GRAIN_MODES)}, got {grain!r}")
     frames = np.asarray(frames, dtype=np.float32)
     holes = np.asarray(holes, dtype=bool)
     if frames.ndim != 4 or frames.shape[-1] != 3 or holes.shape != frames.shape[:3]:
         raise ShapeError(f"inpaint needs frames (F, H, W, 3) and holes (F, H, W); got {frames.shape}, {holes.shape}")
     alpha = holes.astype(np.float32) if alpha is None else np.asarray(alpha, dtype=np.float32)
     numbers = list(frame_numbers) if frame_numbers is not None else list(range(len(frames)))
+    drawn = holes  # the artist's hole, painted frames included, for the source map
+    frames, holes, painted = paint_references(frames, holes, references)
+    idx = list(range(len(frames))) if indices is None else list(indices)
     total = preset.steps(steps)
-    if not alpha.any():  # nothing to fill: nothing to learn, the frames come back as they are
-        cb.note("nothing to fill in these frames: they are returned unchanged")
+    if not alpha.any() or not holes.any():  # nothing to fill: nothing to learn, the frames come back as they are
+        cb.note("nothing to fill in these frames: they are returned unchanged" if not painted else
+                "every hole is painted by a reference: the paintings are the fill")
         kept = frames if indices is None else frames[list(indices)]
-        return InpaintResult(frames=kept.copy() if mode != "train" else np.empty((0,)), steps=0, train_seconds=0.0)
+        empty = np.zeros(holes.shape, np.int16)
+        return InpaintResult(frames=kept.copy() if mode != "train" else np.empty((0,)), steps=0, train_seconds=0.0,
+                             source_map=painted_map(plate_map(source_map(holes, empty, holes), idx), drawn, painted,
+                                                    idx) if want_source_map else None)
     dev = resolve_device(device)
     torch.manual_seed(seed)
     clock = StageClock()
     region = plan_region(alpha > 0, holes, preset)
     work_frames, work_holes = region.crop(frames), region.crop_holes(holes)
     context = plan_context(region, frames) if preset.propagation_prior else None
+    with clock("reach"):
+        distance, from_painting = chain_sources(work_frames, work_holes, painted) \
+            if measures_reach(preset) or want_source_map or grain == "match" else (None, None)
+        plan = plan_learning(distance, work_holes, preset)
+    map_of = None if distance is None else (
+        lambda index: painted_map(plate_source_map(region, holes, source_map(work_holes, distance, from_painting),
+                                                   index), drawn, painted, index))
+    with clock("grain"):
+        model = grain_of(frames, holes, cb) if grain == "match" else None
+    layer = None
+    if preset.unreached_detail and distance is not None and (work_holes & (distance == 0)).any():
+        union = plate_mask(region, (work_holes & (distance == 0)).any(axis=0)) & holes.any(axis=0)
+        with clock("detail"):
+            layer = unreached_detail(frames, holes, union, seed, model)
+    finish = Finish(map_of if want_source_map else None,
+                    map_of if layer is not None or (model is not None and not model.is_clean) else None,
+                    model, seed, numbers, layer, paintings={t: (drawn[t], frames[t]) for t in painted})
+    if not plan.learn:  # no training configurations to pre-fill: only the real hole and the held-out one
+        preset = replace(preset, extra_hole_configs=0)
     # the reference flow and the plate-resolution fill are mostly OpenCV work, which releases the GIL:
     # they run on a thread beside the pre-fill (their notes are passed on from this thread)
     notes: list[str] = []
     n = len(frames)
     expected = prefill_calls(preset, n) + (propagation_calls(n) if region.scaled and preset.propagation_prior else 0) \
-        + (sum(max(n - s, 0) for s in preset.strides) if preset.use_flow else 0)
+        + (sum(max(n - s, 0) for s in preset.strides) if preset.use_flow and plan.learn else 0)
     with ticking(cb, "fill", expected, "flow and pre-fill"), \
             ThreadPoolExecutor(1, thread_name_prefix="beside-prefill") as beside:
         ref_job = beside.submit(clock.timed("reference flow", cached_reference_flow), work_frames, preset.strides,
-                                str(work_dir) if work_dir else None, log=notes.append) if preset.use_flow else None
+                                str(work_dir) if work_dir else None, log=notes.append) \
+            if preset.use_flow and plan.learn else None
         plate_job = beside.submit(clock.timed("plate-resolution fill", plate_fills), frames, holes, region, preset,
-                                  device=dev)
+                                  device=dev, references=painted)
         with clock("pre-fill"):
             configs, baseline_errors, prefill_name = input_configurations(work_frames, work_holes, preset, seed, cb,
-                                                                          context=context, device=dev)
+                                                                          context=context, device=dev,
+                                                                          references=painted)
         with clock("waiting for flow and plate fill"):
             ref = ref_job.result() if ref_job is not None else None
             plate = plate_job.result()
     for text in notes:
         cb.note(text)
+    if not plan.learn:
+        cb.note(plan.line(prefill_name))
+        return without_learning(Output(frames, alpha, region, configs=configs, work_frames=work_frames,
+                                       prefill_name=prefill_name, context=context, device=dev, plate_fills=plate,
+                                       references=painted),
+                                clock, cb, mode, indices, finish)
+    if plan.learn and plan.threshold > 0:
+        cb.note(plan.line(prefill_name))
     # the held-out holes' pixels are never a training target: the network has not seen them
     # when the final check compares it with the baselines there
     held_out = configs[-1].extra(work_holes) if configs and preset.select_on_validation and len(configs) > 1 else None
@@ -146,7 +199,7 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
         settings = run_settings(preset, total, seed, region)
         checkpointing = replace(checkpointing, settings=settings)
     output = Output(frames, alpha, region, configs=configs, work_frames=work_frames, prefill_name=prefill_name,
-                    context=context, device=dev, plate_fills=plate)
+                    context=context, device=dev, plate_fills=plate, references=painted)
     check = HeldOutCheck(configs, work_frames, baseline_errors, prefill_name, dev) if configs else None
     selecting = preset.select_on_validation and preset.input_mode == "masked"
     loop = TrainingLoop(prep, preset, total, seed=seed, device=dev, callbacks=cb, vgg=vgg,
@@ -167,8 +220,117 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
     result = InpaintResult(frames=np.empty((0,)), steps=total, train_seconds=loop.train_seconds,
                            resumed_from=resumed, final_loss=loop.last_loss, stage_seconds=clock.seconds)
     if mode != "train" and distributed.is_main():
-        idx = list(range(len(frames))) if indices is None else list(indices)
         with clock("output"):
-            result.frames = output.frames_for(loop.learned, idx)
+            finish(result, output.frames_for(loop.learned, idx), idx)
+    cb.note(f"time: {clock.summary()}")
+    return result
+
+
+def paint_references(frames: np.ndarray, holes: np.ndarray, references: dict[int, np.ndarray] | None
+                     ) -> tuple[np.ndarray, np.ndarray, frozenset]:
+    """The shot with each painted frame's hole replaced by its painting and no longer a
+    hole: the fills and the network take it as footage (``fill.propagate``), and on its
+    own frame the painting is the output. frames (F, H, W, 3), holes bool (F, H, W);
+    ``references`` index -> (H, W, 3). Returns (frames, holes, the painted indices)."""
+    if not references:
+        return frames, holes, frozenset()
+    frames, holes = frames.copy(), holes.copy()
+    for index, painting in references.items():
+        painting = np.asarray(painting, dtype=np.float32)
+        if not 0 <= index < len(frames):
+            raise ShapeError(f"reference for frame index {index}, but the shot has {len(frames)} frames")
+        if painting.shape != frames.shape[1:]:
+            raise ShapeError(f"reference for frame index {index} is {painting.shape[1]}x{painting.shape[0]}, "
+                             f"the plate {frames.shape[2]}x{frames.shape[1]}: paint on a frame of the plate's size")
+        frames[index] = np.where(holes[index][..., None], painting, frames[index])
+        holes[index] = False
+    return frames, holes, frozenset(references)
+
+
+def grain_of(frames: np.ndarray, holes: np.ndarray, cb: Callbacks) -> GrainModel | None:
+    """The plate's grain (``fill.grain.estimate_grain`` on its known pixels), said in the
+    log; None where the frames are too small to measure it (then the fill stays clean)."""
+    try:
+        model = estimate_grain(frames, ~holes)
+    except ShapeError as exc:
+        cb.note(f"grain: not measured ({exc}); the fill is left clean")
+        return None
+    cb.note("grain: " + ("none found in the plate; the fill is left clean" if model.is_clean else
+                         f"matched (strength {model.strength:.4f}, size {max(model.size):.2f} px)"))
+    return model
+
+
+def unreached_detail(frames: np.ndarray, holes: np.ndarray, union: np.ndarray, seed: int,
+                     model: GrainModel | None) -> np.ndarray:
+    """``fill.detail.detail_layer`` over ``union`` (bool (H, W), the pixels some frame leaves
+    unreached), made on the frame with the most of them hidden (the middle one of a fixed
+    box), its own hole blanked too."""
+    covered = (holes & union[None]).sum(axis=(1, 2))
+    best = np.flatnonzero(covered == covered.max())
+    t = int(best[len(best) // 2])
+    return detail_layer(frames[t], union | holes[t], seed=seed, grain=model)
+
+
+def plate_map(work_map: np.ndarray, indices: list[int]) -> np.ndarray:
+    """A source map already at plate size, for ``indices``."""
+    return work_map[indices]
+
+
+def painted_map(frames_map: np.ndarray, drawn: np.ndarray, painted: frozenset, indices: list[int]) -> np.ndarray:
+    """``frames_map`` (B, H, W, 5) of ``indices`` with each painted frame's hole marked as
+    taken from its reference, at full confidence."""
+    for k, t in enumerate(indices):
+        if t in painted:
+            hole = drawn[t]
+            frames_map[k][hole] = (0.0, 0.0, 1.0, 1.0, 0.0)
+    return frames_map
+
+
+@dataclass
+class Finish:
+    """The last touches on the output frames: the source map when asked for (``map_of``:
+    indices -> (B, H, W, 5)); on the pixels the map calls synthesised (``synthesis_map``,
+    the same function), the fine detail ``layer`` (``fill.detail``) and grain (``model``,
+    ``fill.grain``), where they are there to add."""
+
+    map_of: Callable | None
+    synthesis_map: Callable | None
+    model: GrainModel | None
+    seed: int
+    numbers: list[int]
+    layer: np.ndarray | None = None
+    # painted frame index -> (its hole, the frame with the painting in it): every preset's
+    # output there is the painting, whatever its network made of it
+    paintings: dict = field(default_factory=dict)
+
+    def __call__(self, result: InpaintResult, frames: np.ndarray, idx: list[int]) -> None:
+        for k, t in enumerate(idx):
+            if t in self.paintings:
+                hole, painted = self.paintings[t]
+                frames[k] = np.where(hole[..., None], painted, frames[k])
+        maps = self.map_of(idx) if self.map_of is not None else None
+        if self.synthesis_map is not None:
+            made = maps if maps is not None else self.synthesis_map(idx)
+            grainy = self.model is not None and not self.model.is_clean
+            for k, t in enumerate(idx):
+                synthesised = made[k, ..., 1] > 0
+                if synthesised.any() and self.layer is not None:
+                    frames[k] = with_detail(frames[k], synthesised, self.layer)
+                if synthesised.any() and grainy:
+                    frames[k] = regrain(frames[k], synthesised, self.model, self.seed, self.numbers[t])
+        result.frames, result.source_map = frames, maps
+
+
+def without_learning(output: Output, clock: StageClock, cb: Callbacks, mode: str, indices,
+                     finish: Finish) -> InpaintResult:
+    """The result when nothing is trained (``pipeline.payoff``): the pre-fill, at plate
+    resolution, composited. Nothing is checkpointed: a later ``infer`` call makes the same
+    decision from the same frames."""
+    output.choice = output.prefill_name
+    result = InpaintResult(frames=np.empty((0,)), steps=0, train_seconds=0.0, stage_seconds=clock.seconds)
+    if mode != "train" and distributed.is_main():
+        idx = list(range(len(output.frames))) if indices is None else list(indices)
+        with clock("output"):
+            finish(result, output.frames_for(None, idx), idx)
     cb.note(f"time: {clock.summary()}")
     return result

@@ -51,6 +51,11 @@ class Preset:
     residual: bool = False
     # hold out one more configuration and keep the best of network / propagation / Telea on it
     select_on_validation: bool = False
+    # train only when at least this share of the hole is shown by no other frame
+    # (``pipeline.payoff``); 0: always train
+    learn_min_unreached: float = 0.0
+    # lay the fine detail of a patch-based fill over the pixels no frame shows (``fill.detail``)
+    unreached_detail: bool = False
     # region of interest and working resolution
     roi: bool = False
     roi_margin: float = 0.0
@@ -113,6 +118,8 @@ STANDARD = replace(
     propagation_prior=True,
     residual=True,
     select_on_validation=True,
+    learn_min_unreached=0.02,
+    unreached_detail=True,
     steps_per_batch=10,
     passes=6,
     batches_per_pass=8,

@@ -8,16 +8,18 @@ import time
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import OpenImageIO as oiio
 
 from . import distributed
 from .callbacks import Callbacks, Progress
-from .errors import ConfigError
+from .errors import ConfigError, InputError
 from .inpaint import inpaint_arrays
 from .io.config import ShotConfig, work_dir
 from .io.exrio import read_image, rgb_indices, write_image
 from .io.sequences import frame_path
 from .io.shot import ShotWindow, load_shot_window, validate_shot
 from .pipeline.region import region_around, work_box
+from .pipeline.sourcemap import CHANNELS as SOURCE_MAP_CHANNELS
 from .presets import get_preset
 from .windows import (blend_windows, memory_available, plan_windows, plan_windows_within, read_plan, window_weights,
                       write_plan)
@@ -64,6 +66,41 @@ def _on_whole_frames(cb: Callbacks, data: ShotWindow) -> Callbacks:
     return replace(cb, on_preview=preview, on_snapshot=snapshot)
 
 
+def read_references(shot: ShotConfig, frames_w, data: ShotWindow) -> dict[int, np.ndarray]:
+    """The shot's painted reference frames that fall in this window: index in the window ->
+    (h, w, 3) scene-linear, cut to the window's box like the plates."""
+    out = {}
+    for ref in shot.references:
+        if ref.frame not in frames_w:
+            continue
+        image = read_image(ref.path)  # a missing or unreadable file is an InputError naming it
+        if image.pixels.shape[:2] != tuple(data.frame_size):
+            raise InputError(f"reference frame {ref.frame} ({ref.path}) is {image.pixels.shape[1]}x"
+                             f"{image.pixels.shape[0]}, the plate {data.frame_size[1]}x{data.frame_size[0]}: "
+                             f"paint on a frame of the plate's size")
+        y0, x0, y1, x1 = data.box
+        rgb = image.pixels[..., list(rgb_indices(image.channels, image.path))]
+        out[list(frames_w).index(ref.frame)] = np.ascontiguousarray(rgb[y0:y1, x0:x1], dtype=np.float32)
+    return out
+
+
+def write_source_map(path: str, plate, part, compression: str) -> None:
+    """Frame ``path`` of the source map (``pipeline.sourcemap``): the plate's data window
+    and metadata, the map's channels in half float; ``part`` (box, (h, w, 5) map) or None
+    where the frame had nothing to fill."""
+    h, w = plate.pixels.shape[:2]
+    pixels = np.zeros((h, w, len(SOURCE_MAP_CHANNELS)), np.float32)
+    pixels[..., SOURCE_MAP_CHANNELS.index("A")] = 1.0
+    if part is not None:
+        (y0, x0, y1, x1), box_map = part
+        pixels[y0:y1, x0:x1] = box_map
+    spec = oiio.ImageSpec(plate.spec)
+    spec.nchannels = len(SOURCE_MAP_CHANNELS)
+    spec.channelnames = SOURCE_MAP_CHANNELS
+    spec.alpha_channel = SOURCE_MAP_CHANNELS.index("A")
+    write_image(path, pixels, spec, datatype="half", compression=compression)
+
+
 def render_shot(shot: ShotConfig, *, fresh: bool = False, callbacks: Callbacks | None = None,
                 frames: tuple[int, ...] | None = None, mode: str = "both", skip_existing: bool = False
                 ) -> RenderResult:
@@ -100,6 +137,7 @@ def render_shot(shot: ShotConfig, *, fresh: bool = False, callbacks: Callbacks |
         cb.note(f"long shot: {len(windows)} windows of up to {max(sizes)} frames, "
                 f"{max(windows[0][1] - windows[1][0], 0)} overlapping")
     pending: dict[int, list] = {}  # frame -> each window's (weight, box, fill, alpha), until all have spoken
+    maps: dict[int, tuple] = {}  # frame -> (box, source map in the box), with shot.source_map
     needed = {f: [w for w, (a, b) in enumerate(windows) if a <= shot.frames.index(f) < b] for f in todo}
     written = 0
     for w, (a, b) in enumerate(windows):
@@ -121,10 +159,12 @@ def render_shot(shot: ShotConfig, *, fresh: bool = False, callbacks: Callbacks |
             work = work_dir(shot) if len(windows) == 1 else work_dir(shot) / f"window-{frames_w[0]}-{frames_w[-1]}"
             index = {f: k for k, f in enumerate(frames_w)}
             out = inpaint_arrays(data.rgb, data.holes, alpha=data.alpha, preset=preset, steps=shot.steps,
+                                 references=read_references(shot, frames_w, data),
                                  device=shot.device, seed=shot.seed, callbacks=_on_whole_frames(cb, data),
                                  work_dir=work, fresh=fresh, perceptual_weights=shot.perceptual_weights,
                                  frame_numbers=list(frames_w), mode=mode, indices=[index[f] for f in todo_w],
-                                 checkpoint_minutes=shot.checkpoint_minutes)
+                                 checkpoint_minutes=shot.checkpoint_minutes, want_source_map=bool(shot.source_map),
+                                 grain=shot.grain)
             result.steps = out.steps
             result.train_seconds += out.train_seconds
             result.resumed_from = max(result.resumed_from, out.resumed_from)
@@ -132,6 +172,8 @@ def render_shot(shot: ShotConfig, *, fresh: bool = False, callbacks: Callbacks |
             if mode != "train":
                 parts = {f: (weights[a + index[f]], data.box, out.frames[k], data.alpha[index[f]])
                          for k, f in enumerate(todo_w)}
+                if out.source_map is not None:  # the last window to render a frame gives its map
+                    maps.update({f: (data.box, out.source_map[k]) for k, f in enumerate(todo_w)})
         if mode == "train" or not distributed.is_main():
             continue
         for f in todo_w:
@@ -144,6 +186,8 @@ def render_shot(shot: ShotConfig, *, fresh: bool = False, callbacks: Callbacks |
                                                               pending.pop(f)),
                         image.spec, datatype=shot.output_datatype, compression=shot.compression)
             result.frames_written.append(report.output_paths[f])
+            if shot.source_map:
+                write_source_map(frame_path(shot.source_map, f), image, maps.pop(f, None), shot.compression)
             written += 1
             if cb.on_progress is not None:
                 cb.on_progress(Progress(written, len(todo), loss, time.monotonic() - started, None,

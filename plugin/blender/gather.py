@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 import bpy
 
-from plugin.core import RAW, BadMatte, BadPlate, frame_path, pattern_from_file
+from plugin.core import RAW, BadMatte, BadPlate, BadReference, frame_path, pattern_from_file
+
+INPUT_ERRORS = {"plate": BadPlate, "matte": BadMatte, "reference": BadReference}
 
 RAW_COLOURSPACE = "Non-Color"  # Blender's name for "no colour conversion"
 
@@ -40,7 +42,7 @@ class NodeSequence:
 
 def image_sequence(node, role: str) -> NodeSequence:
     """The files behind an Image node; raises ``BadPlate``/``BadMatte`` saying what to pick."""
-    error = BadPlate if role == "plate" else BadMatte
+    error = INPUT_ERRORS[role]
     if node is None:
         raise error(f"Pick the {role}'s Image node in the Inpaint panel (Compositor > Sidebar > Inpaint)")
     if node.bl_idname != "CompositorNodeImage" or node.image is None:
@@ -126,13 +128,30 @@ def render_to_exr(build, plate: NodeSequence, frames, pattern: str) -> str:
     return pattern
 
 
-def place_result(tree, plate: NodeSequence, spec):
-    """Create (or update) the result Image node beside the plate's node."""
+def reference_files(node, plate: NodeSequence, frames, scratch: str) -> dict[int, str]:
+    """frame -> EXR of each painted frame (plate file numbers) from the reference's Image node:
+    its own EXR when it can be used as is, else the node rendered at the plate's scene frames."""
+    ref = image_sequence(node, "reference")
+    if ref.size != plate.size:
+        raise BadReference(f"'{ref.node_name}' is {ref.size[0]}x{ref.size[1]} but the plate is {plate.size[0]}x"
+                           f"{plate.size[1]}: paint the reference on the whole frame, at the plate's size")
+    single = node.image.source == "FILE"
+    if single and len(frames) > 1:
+        raise BadReference(f"'{ref.node_name}' holds one image, but Reference frames lists {len(frames)} frames: "
+                           "give the one frame it shows, or use an image sequence of painted frames")
+    if ref.exr and (single or ref.same_timing(plate)):
+        return {f: frame_path(ref.pattern, f) for f in frames}  # one image: its path, whatever the frame
+    pattern = render_node_input(node, plate, frames, os.path.join(scratch, "reference.####.exr"))
+    return {f: frame_path(pattern, f) for f in frames}
+
+
+def place_result(tree, plate: NodeSequence, spec, label: str = "Inpaint result"):
+    """Create (or update) the result Image node (or the source map's) beside the plate's node."""
     node = tree.nodes.get(spec.name)
     if node is None or node.bl_idname != "CompositorNodeImage":
         node = tree.nodes.new("CompositorNodeImage")
         node.name = spec.name
-    node.label = "Inpaint result"
+    node.label = label
     first_file = frame_path(spec.path, spec.first)
     image = node.image
     if image is None or bpy.path.abspath(image.filepath_raw) != first_file:

@@ -1,6 +1,6 @@
 """Operators: Render, Cancel and Load Result for the compositor's Inpaint panel.
 
-Render gathers the plate and matte on Blender's main thread, then runs the job
+Render gathers the plate, matte and reference on Blender's main thread, then runs the job
 on a worker thread (``plugin.core.JobRunner``). The worker posts UI updates to
 a ``MainThreadQueue``; ``bpy.app.timers`` drains it with a GUI, and in
 background mode (``blender -b``, or ``bpy`` as a module, where timers never fire)
@@ -15,8 +15,8 @@ import time
 
 import bpy
 
-from plugin.core import (RAW, JobListener, JobRunner, MainThreadQueue, PluginError, ResultNotLoaded, SettingsError,
-                         build_request, output_pattern, result_spec)
+from plugin.core import (RAW, BadReference, JobListener, JobRunner, MainThreadQueue, PluginError, ResultNotLoaded,
+                         SettingsError, build_request, output_pattern, reference_frames, result_spec, source_map_spec)
 
 from . import gather
 from .props import settings_of
@@ -24,6 +24,8 @@ from .props import settings_of
 PREVIEW_IMAGE = "Inpaint Preview"
 TICK = 0.2  # seconds between UI updates while a job runs
 CONNECT_TIMEOUT = 10.0
+REFERENCE_WORDS = ("no Reference node is picked in the Inpaint panel: pick the Image node of the clean frame you "
+                   "painted", "a Reference node is picked")
 
 
 class _Job:
@@ -59,6 +61,11 @@ def start(scene) -> _Job:
     plate = gather.image_sequence(plate_node, "plate")
     props.plate_node = plate.node_name
     frames = settings.frames(plate.first, plate.last)
+    reference_node = tree.nodes.get(props.reference_node) if props.reference_node else None
+    if props.reference_node and reference_node is None:
+        raise BadReference(f"the Reference node '{props.reference_node}' is not in this compositor tree: pick the "
+                           "Image node of the clean frame you painted again, or clear Reference")
+    painted = reference_frames(settings, reference_node is not None, frames, words=REFERENCE_WORDS)
     output = output_pattern(bpy.path.abspath(settings.output) if settings.output else "", plate.pattern)
     scratch = os.path.join(os.path.dirname(output), f".{plate.node_name}_inputs")
     plate_path, colourspace = plate.pattern, plate.colourspace
@@ -76,9 +83,10 @@ def start(scene) -> _Job:
             matte_path = matte.pattern
         else:
             matte_path = gather.render_node_input(matte_node, plate, frames, os.path.join(scratch, "matte.####.exr"))
+    references = gather.reference_files(reference_node, plate, painted, scratch) if painted else None
     request = build_request(settings, plate=plate_path, matte=matte_path, frames=frames,
                             name=f"{scene.name}_{plate.node_name}", matte_channel=matte_channel, output=output,
-                            timeout=CONNECT_TIMEOUT)
+                            timeout=CONNECT_TIMEOUT, references=references)
     queue = MainThreadQueue()
     listener = _SceneListener(scene.name, plate, colourspace)
     runner = JobRunner(request, listener, post=queue.post)
@@ -134,6 +142,10 @@ def load_result(scene):
                        int(plate_node.width), None if colourspace == RAW else colourspace)
     node = gather.place_result(tree, plate, spec)
     props.result_node = node.name
+    props.result_source_map_node = ""
+    if props.result_file and props.result_source_map:  # the last render brought a source map back
+        map_spec = source_map_spec(spec, plate.node_name, props.result_source_map, int(node.width))
+        props.result_source_map_node = gather.place_result(tree, plate, map_spec, label="Inpaint source map").name
     return node
 
 
@@ -238,9 +250,14 @@ class _SceneListener(JobListener):
         props.result_file = result.output
         props.result_first, props.result_last = result.frames[0], result.frames[-1]
         props.result_colourspace = self.colourspace
+        props.result_source_map = result.source_map or ""
         node = load_result(scene)
         props.running, props.progress = False, 100.0
         props.status = f"Done: {len(result.frames)} frames in node '{node.name}'"
+        if props.result_source_map_node:
+            props.status += f"; source map in node '{props.result_source_map_node}'"
+        elif self.runner is not None and self.runner.request.source_map:
+            props.status += "; the renderer sent no source map back (update it to one that writes them)"
         _redraw()
 
     def on_cancelled(self):

@@ -19,17 +19,21 @@ def _prop(knob):
         return EnumProperty(items=[(c, c, "") for c in knob.choices], default=knob.default, **common)
     if knob.kind == "file":
         return StringProperty(default=knob.default, subtype="FILE_PATH", **common)
+    if knob.kind == "bool":
+        return BoolProperty(default=knob.default, **common)
     return StringProperty(default=knob.default, **common)
 
 
 class InpaintSettings(bpy.types.PropertyGroup):
-    """Scene.inpaint: the node settings plus which nodes are the plate and matte."""
+    """Scene.inpaint: the node settings plus which nodes are the plate, matte and reference."""
 
     __annotations__ = {
         "plate_node": StringProperty(name="Plate", description="Image-sequence node of the plate"),
         "matte_source": EnumProperty(name="Matte from", items=MATTE_SOURCES, default="NODE"),
         "matte_node": StringProperty(name="Matte", description="Image-sequence node of the matte"),
         "mask": PointerProperty(name="Mask", type=bpy.types.Mask, description="Mask data-block of the hole"),
+        "reference_node": StringProperty(name="Reference", description="Image node of a clean frame you painted "
+                                                                       "(optional; its frames go in Reference frames)"),
         **{knob.name: _prop(knob) for knob in KNOBS},
         "status": StringProperty(name="Status", default="Idle"),
         "progress": FloatProperty(name="Progress", subtype="PERCENTAGE", min=0, max=100),
@@ -39,6 +43,8 @@ class InpaintSettings(bpy.types.PropertyGroup):
         "result_last": IntProperty(name="Result last"),
         "result_colourspace": StringProperty(name="Result colourspace"),
         "result_node": StringProperty(name="Result node"),
+        "result_source_map": StringProperty(name="Source map", subtype="FILE_PATH"),
+        "result_source_map_node": StringProperty(name="Source map node"),
     }
 
 

@@ -30,6 +30,7 @@ class INPAINT_PT_panel(bpy.types.Panel):
             layout.prop(props, "mask")
         else:
             layout.prop_search(props, "matte_node", tree, "nodes")
+        layout.prop_search(props, "reference_node", tree, "nodes")
         col = layout.column()
         for knob in KNOBS:
             row = col.row()

@@ -31,6 +31,12 @@ class BadMatte(PluginError):
     title = "Check the Matte input"
 
 
+class BadReference(PluginError):
+    """The Reference input and the Reference frames knob do not agree, or a reference is unusable."""
+
+    title = "Check the Reference input"
+
+
 class BridgeUnavailable(PluginError):
     """The host's Python cannot import the bridge (pyzmq/msgpack missing)."""
 

@@ -20,7 +20,8 @@ from queue import Empty, SimpleQueue
 from typing import Any, Callable, Iterable, Mapping
 
 from . import errors
-from .placement import output_pattern
+from .placement import output_pattern, source_map_pattern
+from .references import check_reference_files
 from .sequences import describe_frames, exr_channel, frame_path, missing_frames, to_hash
 from .settings import NodeSettings
 
@@ -43,6 +44,7 @@ class JobRequest:
     output: str  # hash pattern of the result
     timeout: float = 10.0
     curve: tuple[str, str] | None = None  # (server public key file, client secret key file)
+    source_map: str | None = None  # hash pattern of the source map; None: not asked for
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,8 @@ class JobResult:
     output: str
     frames: tuple[int, ...]
     paths: dict[int, str] = field(default_factory=dict)
+    source_map: str | None = None  # hash pattern, when the renderer sent a source map back
+    source_map_paths: dict[int, str] = field(default_factory=dict)
 
 
 class JobListener:
@@ -123,13 +127,14 @@ class MainThreadQueue:
 
 def build_request(settings: NodeSettings, *, plate: str, matte: str | None, frames: Iterable[int],
                   name: str = "inpaint", matte_channel: str | None = None, output: str | None = None,
-                  timeout: float = 10.0) -> JobRequest:
+                  timeout: float = 10.0, references: Mapping[int, str] | None = None) -> JobRequest:
     """Check the gathered inputs and build the job (on the UI thread, before any I/O thread).
 
     ``plate``/``matte``: frame patterns on disk (``####``, ``%04d``, ``$F4``); ``matte``
     None means the hole is a channel of the plate. ``matte_channel`` overrides the
-    Matte channel knob (for a matte the host rendered itself). Raises ``BadPlate``,
-    ``BadMatte`` or ``SettingsError`` with what to fix.
+    Matte channel knob (for a matte the host rendered itself). ``references``: frame ->
+    painted file (from ``references.reference_frames``). Raises ``BadPlate``,
+    ``BadMatte``, ``BadReference`` or ``SettingsError`` with what to fix.
     """
     frames = tuple(sorted(set(frames)))
     if not frames:
@@ -156,12 +161,18 @@ def build_request(settings: NodeSettings, *, plate: str, matte: str | None, fram
     if matte is not None:
         mask["path"] = matte
     shot = {"name": name, "source": plate, "mask": mask, "frames": describe_frames(frames).replace(" ", ""),
-            "output": out, "output_datatype": settings.datatype}
+            "output": out, "output_datatype": settings.datatype, "grain": settings.grain}
+    painted = check_reference_files(references or {})
+    if painted:
+        shot["references"] = [{"frame": f, "path": p} for f, p in painted.items()]
+    source_map = source_map_pattern(out) if settings.source_map else None
+    if source_map:
+        shot["source_map"] = source_map
     overrides: dict[str, Any] = {"preset": settings.preset}
     if settings.steps:
         overrides["steps"] = settings.steps
     return JobRequest(server=settings.server, shot=shot, mode=settings.transfer, overrides=overrides,
-                      frames=frames, output=out, timeout=timeout, curve=curve_keys())
+                      frames=frames, output=out, timeout=timeout, curve=curve_keys(), source_map=source_map)
 
 
 def curve_keys(environ: Mapping[str, str] = os.environ) -> tuple[str, str] | None:
@@ -312,7 +323,9 @@ class JobRunner:
             err = outcome.error
             raise _failure(err.code if err else outcome.status, err.message if err else "", req)
         paths = {int(f): p for f, p in outcome.output_paths.items()}
-        return JobResult(output=req.output, frames=req.frames, paths=paths)
+        maps = {int(f): p for f, p in outcome.source_map_paths.items()}
+        return JobResult(output=req.output, frames=req.frames, paths=paths, source_map_paths=maps,
+                         source_map=req.source_map if maps else None)
 
     def _post_status(self, text: str) -> None:
         if text != self._last_status:  # the server repeats a state on every change of queue place
@@ -375,6 +388,9 @@ def _plugin_error(bridge, exc, req: JobRequest) -> errors.PluginError:
 
 def _failure(code: str, message: str, req: JobRequest) -> errors.PluginError:
     text = message or f"the job ended as {code}"
+    if code in ("bad_input", "bad_shot", "buffer_mismatch") and "reference" in text.lower():
+        return errors.BadReference(f"{text}. A reference is the whole painted frame, at the plate's size, on a "
+                                   "frame of the range.")
     if code in ("bad_input", "bad_shot") and ("matte" in text.lower() or "mask" in text.lower()):
         return errors.BadMatte(f"{text}. Check the Matte input and the Matte channel knob "
                                f"(white marks the hole; '{req.shot['mask'].get('channel')}' was used).")

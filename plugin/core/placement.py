@@ -49,6 +49,13 @@ def output_pattern(output_knob: str, plate_pattern: str) -> str:
     return to_hash(path)
 
 
+def source_map_pattern(output: str) -> str:
+    """The source map beside the result: ``plate_inpaint.####.exr`` -> ``plate_inpaint_source_map.####.exr``."""
+    head, tail = os.path.split(output)
+    stem = tail.split(".")[0]
+    return os.path.join(head, f"{stem}_source_map{tail[len(stem):]}")
+
+
 def result_position(x: int, y: int, width: int) -> tuple[int, int]:
     """The spot for the result: to the right of the node, top edges aligned."""
     return (int(x) + int(width) + RESULT_GAP, int(y))
@@ -56,6 +63,13 @@ def result_position(x: int, y: int, width: int) -> tuple[int, int]:
 
 def result_name(node_name: str) -> str:
     return f"{node_name}_result"
+
+
+def source_map_spec(result: ResultSpec, node_name: str, source_map: str, width: int) -> ResultSpec:
+    """The source map's read, beside ``result`` (its right, ``width`` the result read's width).
+    Always raw: the map is data (which source, how sure), never a colour to convert."""
+    return ResultSpec(path=to_hash(source_map), first=result.first, last=result.last, colourspace=RAW,
+                      name=f"{node_name}_source_map", position=result_position(*result.position, width))
 
 
 def result_spec(node_name: str, output: str, frames, node_xy: tuple[int, int], node_width: int,

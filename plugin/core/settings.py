@@ -8,8 +8,11 @@ knob values once, here, and raises ``SettingsError`` naming the knob to fix.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from typing import Any, Mapping
+
+from bridge.sequence import parse_frames
 
 from .errors import SettingsError
 
@@ -19,11 +22,12 @@ PRESETS = ("standard", "preview", "paper", "dip-vid", "dip-frame")
 FRAME_RANGE_MODES = ("input", "custom")
 DATATYPES = ("half", "float")
 TRANSFER_MODES = ("stream", "shared")
+GRAIN_MODES = ("match", "off")  # the renderer's (renderer/io/config.py GRAIN_MODES); a test keeps them equal
 
 
 @dataclass(frozen=True)
 class Knob:
-    """One setting as a host shows it. ``kind``: string, file, int, enum."""
+    """One setting as a host shows it. ``kind``: string, file, int, enum, bool."""
 
     name: str
     label: str
@@ -46,15 +50,24 @@ KNOBS: tuple[Knob, ...] = (
     Knob("expand", "Expand", "int", 0, "Grow the hole by this many pixels before filling.", minimum=0),
     Knob("feather", "Feather", "int", 0,
          "Soften the edge where the fill meets the plate, in pixels (0 = hard edge).", minimum=0),
+    Knob("reference_frames", "Reference frames", "string", "",
+         "Frames of the Reference input to use, e.g. 1012 1030: clean frames you painted (the whole frame, "
+         "at the plate's size). Their painting fills the hole there and is carried along the shot. "
+         "Empty: no reference."),
     Knob("preset", "Preset", "enum", "standard",
          "Quality preset: preview (fast look), standard, paper (the published recipe), "
          "dip-vid / dip-frame (ablations).", PRESETS),
     Knob("steps", "Steps", "int", 0, "Training steps; 0 uses the preset's count. More steps, cleaner fill.",
          minimum=0),
+    Knob("grain", "Grain", "enum", "match",
+         "match: the fill gets grain like the plate's; off: a clean fill (to add grain yourself).", GRAIN_MODES),
     Knob("output", "Output", "file", "",
          "Where the result is written, with #### for the frame number. Empty: beside the plate, "
          "in inpaint/<plate>_inpaint.####.exr."),
     Knob("datatype", "Datatype", "enum", "half", "EXR pixel type of the result: half or float.", DATATYPES),
+    Knob("source_map", "Source map", "bool", False,
+         "Also bring back a map of where each filled pixel came from: red carried from another frame, green "
+         "synthesised, blue from a reference, alpha the confidence."),
     Knob("transfer", "Transfer", "enum", "stream",
          "stream: frames travel over the connection (renderer on another machine); "
          "shared: the renderer reads and writes the files itself (shared storage).", TRANSFER_MODES),
@@ -73,10 +86,13 @@ class NodeSettings:
     matte_channel: str = "A"
     expand: int = 0
     feather: int = 0
+    reference_frames: str = ""
     preset: str = "standard"
     steps: int = 0
+    grain: str = "match"
     output: str = ""
     datatype: str = "half"
+    source_map: bool = False
     transfer: str = "stream"
 
     @classmethod
@@ -93,7 +109,20 @@ class NodeSettings:
                                 f"(for example {DEFAULT_SERVER})")
         if merged["frame_range"] == "custom" and merged["first"] > merged["last"]:
             raise SettingsError(f"First ({merged['first']}) is after Last ({merged['last']}): swap them")
-        return cls(**merged)
+        settings = cls(**merged)
+        settings.references()  # checked now, so a typo is named before anything runs
+        return settings
+
+    def references(self) -> tuple[int, ...]:
+        """The Reference frames knob as frame numbers ("1012 1030", "1012,1030" or "1012-1014")."""
+        text = ",".join(p for p in re.split(r"[\s,]+", self.reference_frames) if p)
+        if not text:
+            return ()
+        try:
+            return tuple(parse_frames(text, limit=10_000))
+        except ValueError:
+            raise SettingsError(f"Reference frames '{self.reference_frames}' is not a list of frame numbers: "
+                                "write the frames you painted, e.g. 1012 1030") from None
 
     def values(self) -> dict[str, Any]:
         """Knob name -> value (for hosts and logs)."""
@@ -110,6 +139,10 @@ class NodeSettings:
 
 
 def _check(knob: Knob, value: Any) -> Any:
+    if knob.kind == "bool":
+        if not isinstance(value, (bool, int)) or value not in (0, 1):  # Nuke and Blender give bool; 0/1 from scripts
+            raise SettingsError(f"{knob.label} must be on or off, got {value!r}")
+        return bool(value)
     if knob.kind == "int":
         if isinstance(value, float) and value.is_integer():
             value = int(value)

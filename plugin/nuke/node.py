@@ -1,4 +1,4 @@
-"""The Inpaint node for Nuke: a Group with ``Source`` and ``Matte`` inputs.
+"""The Inpaint node for Nuke: a Group with ``Source``, ``Matte`` and ``Reference`` inputs.
 
 The Group passes Source through untouched (so scripts render on a farm without
 the plugin); its buttons run the job. Render gathers the inputs as EXR files
@@ -6,7 +6,9 @@ the plugin); its buttons run the job. Render gathers the inputs as EXR files
 temporary Write inside the Group), runs the job on a worker thread with
 ``nuke.executeInMainThread`` for every UI update and a ``nuke.ProgressTask`` for
 progress and cancel (``watch``), and brings the result back as a Read beside the
-node (``result``). Inputs are always gathered at full resolution, proxy mode or not.
+node (``result``), with the source map in a second Read when asked for. Inputs
+are always gathered at full resolution, proxy mode or not. Reference (optional)
+holds clean frames the artist painted; the Reference frames knob says which.
 
 Knob callbacks hand ``(node, knob)`` to the plain functions below.
 """
@@ -19,12 +21,12 @@ import tempfile
 
 import nuke
 
-from plugin.core import (KNOBS, RAW, BadMatte, BadPlate, JobCancelled, JobRunner, NodeSettings, PluginError,
-                         build_request, output_pattern)
-from plugin.core.sequences import to_hash
+from plugin.core import (KNOBS, RAW, BadMatte, BadPlate, BadReference, JobCancelled, JobRunner, NodeSettings,
+                         PluginError, build_request, output_pattern, reference_frames)
+from plugin.core.sequences import frame_path, to_hash
 
-from .result import (ERROR_COLOUR, no_undo, place_read, plain_colourspace, result_of, set_status,  # noqa: F401
-                     show_error)
+from .result import (ERROR_COLOUR, no_undo, place_read, place_reads, plain_colourspace, result_of,  # noqa: F401
+                     set_status, show_error)
 from .watch import NodeListener, Progress, running_jobs
 
 MENU = "Inpaint"
@@ -33,7 +35,8 @@ CONNECT_TIMEOUT = 10.0  # seconds of silence before the server counts as unreach
 BUTTONS = (("render", "Render", "render"), ("cancel", "Cancel", "cancel"),
            ("load_result", "Load Result", "load_result"))  # (knob, label, function below)
 # Where the last result went, kept on the node (saved with the script) for Load Result.
-STATE_KNOBS = ("result_file", "result_first", "result_last", "result_colourspace")
+STATE_KNOBS = ("result_file", "result_first", "result_last", "result_colourspace", "result_source_map")
+INPUT_ERRORS = {"Source": BadPlate, "Matte": BadMatte, "Reference": BadReference}
 
 
 def install_menu() -> None:
@@ -51,6 +54,7 @@ def create(name: str = "Inpaint1"):
     try:
         source = nuke.nodes.Input(name="Source")  # input 0
         nuke.nodes.Input(name="Matte")  # input 1
+        nuke.nodes.Input(name="Reference")  # input 2, optional: clean frames the artist painted
         nuke.nodes.Output().setInput(0, source)
     finally:
         node.end()
@@ -81,6 +85,8 @@ def _make_knob(spec):
         knob = nuke.Enumeration_Knob(spec.name, spec.label, list(spec.choices))
     elif spec.kind == "file":
         knob = nuke.File_Knob(spec.name, spec.label)
+    elif spec.kind == "bool":
+        knob = nuke.Boolean_Knob(spec.name, spec.label)
     else:
         knob = nuke.String_Knob(spec.name, spec.label)
     knob.setValue(spec.default)
@@ -97,7 +103,9 @@ def knob_changed(node, knob) -> None:
 
 
 def settings_of(node) -> NodeSettings:
-    return NodeSettings.from_values({spec.name: node[spec.name].value() for spec in KNOBS})
+    # a node saved by an earlier plugin lacks the newer knobs: they take their defaults
+    return NodeSettings.from_values({spec.name: knob.value() for spec in KNOBS
+                                     if (knob := node.knob(spec.name)) is not None})
 
 
 # ---------------------------------------------------------------- buttons
@@ -141,14 +149,16 @@ def cancel(node) -> None:
 
 
 def load_result(node):
-    """The Load Result button: a Read of the last result (or of Output) beside the node."""
+    """The Load Result button: a Read of the last result (or of Output) beside the node, and
+    of its source map when the last render brought one back."""
     source = node.input(0)
     try:
-        read, note = place_read(node, result_of(node, settings_of), None if source is None else source.format())
+        read, map_read, note = place_reads(node, settings_of, None if source is None else source.format())
     except PluginError as exc:
         show_error(node, exc)
         return None
-    set_status(node, f"Loaded into {read.name()}" + (f"; {note}" if note else ""))
+    where = read.name() + (f" and {map_read.name()}" if map_read is not None else "")
+    set_status(node, f"Loaded into {where}" + (f"; {note}" if note else ""))
     return read
 
 
@@ -163,25 +173,40 @@ def _gather(node, settings: NodeSettings):
     if matte is None:
         raise BadMatte("Connect the roto matte to the Matte input (white where the plate must be filled)")
     frames = settings.frames(int(source.firstFrame()), int(source.lastFrame()))
+    reference = node.input(2) if node.maxInputs() > 2 else None  # a node from before the Reference input
+    painted = reference_frames(settings, reference is not None, frames)
     with _full_resolution():
-        return _gather_inputs(node, settings, source, matte, frames)
+        return _gather_inputs(node, settings, source, matte, frames, reference, painted)
 
 
-def _gather_inputs(node, settings: NodeSettings, source, matte, frames):
+def _gather_inputs(node, settings: NodeSettings, source, matte, frames, reference, painted):
     plate_file, matte_file = _exr_sequence(source), _exr_sequence(matte)
     base = plate_file[0] if plate_file else os.path.join(_script_dir(), f"{node.name()}.####.exr")
     output = output_pattern(settings.output, base)
     scratch = os.path.join(os.path.dirname(output), f".{node.name()}_inputs")
     if plate_file is None:
-        plate = _write_input(node, "Source", os.path.join(scratch, "source.####.exr"), frames, "rgba")
+        plate = _write_input(node, "Source", os.path.join(scratch, "source.####.exr"), [frames], "rgba")
         colourspace = None
     else:
         plate, colourspace = plate_file
     matte_path = matte_file[0] if matte_file else _write_input(node, "Matte", os.path.join(scratch, "matte.####.exr"),
-                                                               frames, "all")
+                                                               [frames], "all")
+    references = _references(node, reference, painted, colourspace, scratch) if painted else None
     request = build_request(settings, plate=plate, matte=matte_path, frames=frames, name=node.name(),
-                            output=output, timeout=CONNECT_TIMEOUT)
+                            output=output, timeout=CONNECT_TIMEOUT, references=references)
     return request, colourspace
+
+
+def _references(node, reference, painted, plate_colourspace, scratch) -> dict:
+    """frame -> file of each painted frame, encoded as the plate file the renderer reads is.
+    A Read of EXRs in the plate's own colourspace is used as is; anything else is written out
+    in the plate file's colourspace (raw when the plate itself was rendered raw)."""
+    exr = _exr_sequence(reference)
+    if exr is not None and exr[1] == (plate_colourspace or RAW):
+        return {f: frame_path(exr[0], f) for f in painted}
+    pattern = os.path.join(scratch, "reference.####.exr")
+    _write_input(node, "Reference", pattern, [(f, f) for f in painted], "rgba", colourspace=plate_colourspace)
+    return {f: frame_path(pattern, f) for f in painted}
 
 
 def _exr_sequence(node):
@@ -194,22 +219,25 @@ def _exr_sequence(node):
     return to_hash(path), (RAW if node["raw"].value() else plain_colourspace(node["colorspace"].value()))
 
 
-def _write_input(node, input_name: str, pattern: str, frames, channels: str) -> str:
-    """Render one input of the Group raw to float EXRs with a temporary Write."""
+def _write_input(node, input_name: str, pattern: str, ranges, channels: str, colourspace: str | None = None) -> str:
+    """Render one input of the Group to float EXRs with a temporary Write, for each (first, last)
+    of ``ranges``: raw, or from Nuke's working space into ``colourspace`` when one is given."""
     os.makedirs(os.path.dirname(pattern), exist_ok=True)
     node.begin()
     write = None
     try:
-        write = nuke.nodes.Write(file=pattern, file_type="exr", channels=channels, raw=True)
+        write = nuke.nodes.Write(file=pattern, file_type="exr", channels=channels, raw=colourspace is None)
         write["datatype"].setValue("32 bit float")
+        if colourspace is not None:
+            write["colorspace"].setValue(colourspace)
         if not write.setInput(0, nuke.toNode(input_name)):
             raise RuntimeError(f"the Group has no {input_name} Input node to render from")
-        nuke.execute(write, frames[0], frames[-1], 1)
-    except RuntimeError as exc:
+        for first, last in ((r[0], r[-1]) for r in ranges):
+            nuke.execute(write, first, last, 1)
+    except (RuntimeError, ValueError) as exc:
         if str(exc).strip().lower() == "cancelled":  # what nuke.execute raises when its progress bar is cancelled
             raise JobCancelled(f"the {input_name} input's render was cancelled") from None
-        error = BadPlate if input_name == "Source" else BadMatte
-        raise error(f"Nuke could not render the {input_name} input to {pattern}: {exc}") from None
+        raise INPUT_ERRORS[input_name](f"Nuke could not render the {input_name} input to {pattern}: {exc}") from None
     finally:
         if write is not None:
             nuke.delete(write)

@@ -1,4 +1,5 @@
-"""What the Inpaint node writes back into the script: status, errors and the result Read.
+"""What the Inpaint node writes back into the script: status, errors, the result Read and
+the source map's Read beside it.
 
 Status and error writes stay out of the undo history and leave the script's
 modified flag as it was: they arrive from a worker's updates while the artist
@@ -11,7 +12,8 @@ import contextlib
 
 import nuke
 
-from plugin.core import RAW, PluginError, ResultNotLoaded, SettingsError, output_pattern, result_spec
+from plugin.core import (RAW, PluginError, ResultNotLoaded, SettingsError, output_pattern, result_spec,
+                         source_map_spec)
 
 ERROR_COLOUR = 0xC03030FF
 _DEFAULT_LABEL = "default ("
@@ -71,6 +73,19 @@ def result_of(node, settings_of):
     colourspace = node["result_colourspace"].value() or RAW
     return result_spec(node.name(), path, range(int(first), int(last) + 1), (node.xpos(), node.ypos()),
                        node.screenWidth(), None if colourspace == RAW else colourspace)
+
+
+def place_reads(node, settings_of, plate_format=None) -> tuple:
+    """The last result's Read, and the source map's Read to its right when the last render
+    brought one back. Returns (read, map read or None, note)."""
+    read, note = place_read(node, result_of(node, settings_of), plate_format)
+    knob = node.knob("result_source_map")  # absent on a node saved by an earlier plugin
+    source_map = knob.value() if knob is not None else ""
+    if not source_map:
+        return read, None, note
+    spec = source_map_spec(result_of(node, settings_of), node.name(), source_map, read.screenWidth())
+    map_read, _ = place_read(node, spec, plate_format)
+    return read, map_read, note
 
 
 def place_read(node, spec, plate_format=None) -> tuple:

@@ -20,7 +20,7 @@ import nuke
 
 from plugin.core import RAW, JobListener, PluginError, ResultNotLoaded
 
-from .result import no_undo, place_read, result_of, set_status, show_error
+from .result import no_undo, place_reads, set_status, show_error
 
 running_jobs: dict = {}  # node full name -> its JobRunner, for this Nuke session
 POLL = 0.1  # seconds between the progress thread's looks at the cancel button
@@ -116,7 +116,14 @@ class NodeListener(JobListener):
             node["result_first"].setValue(str(result.frames[0]))
             node["result_last"].setValue(str(result.frames[-1]))
             node["result_colourspace"].setValue(self.colourspace or RAW)
-            read, note = place_read(node, result_of(node, self.settings_of), self.plate_format)
+            if node.knob("result_source_map") is not None:  # absent on a node saved by an earlier plugin
+                node["result_source_map"].setValue(result.source_map or "")
+            read, map_read, note = place_reads(node, self.settings_of, self.plate_format)
+        if map_read is not None:
+            note = f"source map in {map_read.name()}" + (f"; {note}" if note else "")
+        elif self.runner is not None and self.runner.request.source_map:
+            note = "the renderer sent no source map back (update it to one that writes them)" + (
+                f"; {note}" if note else "")
         set_status(node, f"Done: {len(result.frames)} frames in {result.output} (read by {read.name()})"
                          + (f"; {note}" if note else ""))
 

@@ -12,6 +12,9 @@ bool (F, H, W) holes, known pixels returned bit for bit:
 * ``temporal-nearest``: each hole pixel copied from the nearest frame that shows the same
   pixel position; the "static camera" reference. It exists only for measuring, so it
   lives here rather than in ``renderer.fill``.
+* ``patchmatch``: the classical synthesis baseline, exemplar-based completion of each
+  frame from its own known pixels (PatchMatch and Wexler voting, coarse to fine,
+  ``renderer.fill.patchmatch.patchmatch_video``): texture where the others smear.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import numpy as np
 
 from renderer.fill import flow_propagation, seamed_propagation, telea
 from renderer.fill.classical import telea_frame
+from renderer.fill.patchmatch import patchmatch_video
 
 from .errors import MethodError
 
@@ -96,9 +100,19 @@ def temporal_nearest(frames: np.ndarray, holes: np.ndarray) -> np.ndarray:
     return out
 
 
+def patchmatch(frames: np.ndarray, holes: np.ndarray) -> np.ndarray:
+    """(F, H, W, 3) scene-linear float32, bool (F, H, W) -> (F, H, W, 3) float32: every
+    frame's hole synthesised from that frame's known pixels (``patchmatch_video``, seed 0),
+    each frame starting from the previous frame's matches where they still fit."""
+    _check_inputs(frames, holes, "patchmatch")
+    frames = np.asarray(frames, dtype=np.float32)
+    return np.where(holes[..., None], patchmatch_video(frames, holes), frames).astype(np.float32, copy=False)
+
+
 BASELINES = {
     "telea": telea,
     "flowprop": flow_propagation,
     "propagation": propagation,
     "temporal-nearest": temporal_nearest,
+    "patchmatch": patchmatch,
 }

@@ -14,9 +14,9 @@ from renderer.errors import RendererError
 from .errors import EvaluationError
 from .mattes import MATTES
 
-DEFAULT_METHODS = "telea,flowprop,propagation,temporal-nearest,paper,dip-vid,dip-frame"
+DEFAULT_METHODS = "telea,flowprop,propagation,temporal-nearest,patchmatch,paper,dip-vid,dip-frame"
 # the baselines' names, spelled out: importing ``baselines`` pulls in torch, too slow for --help
-BASELINE_NAMES = ("telea", "flowprop", "propagation", "temporal-nearest")
+BASELINE_NAMES = ("telea", "flowprop", "propagation", "temporal-nearest", "patchmatch")
 
 
 def parse_size(text: str) -> tuple[int, int]:

@@ -307,3 +307,37 @@ def quality(out_linear: np.ndarray, gt_linear: np.ndarray, input_linear: np.ndar
         "per_frame_hole_ssim": [float(v) for v in per_ssim],
     }
     return result
+
+
+# ---------------------------------------------------------------- fine-scale energy (grain)
+def fine_energy(out_linear: np.ndarray, holes: np.ndarray) -> float:
+    """Fine-scale energy inside the hole, pooled over every frame: with Y the Rec.709 luma
+    (``LUMA``) of the display values (``to_display``) and B its Gaussian blur (sigma 1.5 px,
+    OpenCV's kernel, whole frame, borders by reflection, BORDER_REFLECT_101), the mean
+    over hole pixels of (Y - B)^2. Grain, noise and fine texture live there; a smooth fill has
+    little. The ratio fine_energy(fill) / fine_energy(truth) says whether a fill's grain
+    matches the plate's (1.0 = as much).
+
+    out_linear: scene-linear (F, H, W, 3); holes: bool (F, H, W)."""
+    _check_video(out_linear, "output")
+    if not isinstance(holes, np.ndarray) or holes.dtype != bool or holes.shape != out_linear.shape[:3]:
+        raise MetricInputError(f"holes must be bool (F, H, W) = {out_linear.shape[:3]}, "
+                               f"got {getattr(holes, 'dtype', type(holes))} {getattr(holes, 'shape', '')}")
+    sigma = 1.5  # px: the blur whose residual is the "fine scale"
+    pad = int(math.ceil(4 * sigma)) + 2  # past OpenCV's kernel radius for this sigma: a crop blurs as the frame
+    total, count = 0.0, 0
+    for t in range(out_linear.shape[0]):
+        box = bounding_box(holes[t])
+        if box is None:
+            continue
+        y0, y1, x0, x1 = box
+        h, w = holes.shape[1:]
+        cy0, cy1, cx0, cx1 = max(0, y0 - pad), min(h, y1 + pad), max(0, x0 - pad), min(w, x1 + pad)
+        luma = np.ascontiguousarray(to_display(out_linear[t, cy0:cy1, cx0:cx1]) @ LUMA, dtype=np.float32)
+        fine = luma - cv2.GaussianBlur(luma, (0, 0), sigma, borderType=cv2.BORDER_REFLECT_101)
+        inside = holes[t, cy0:cy1, cx0:cx1]
+        total += float(np.sum(fine[inside].astype(np.float64) ** 2))
+        count += int(inside.sum())
+    if count == 0:
+        raise MetricInputError("every hole is empty: nothing to measure")
+    return total / count

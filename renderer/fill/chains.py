@@ -151,3 +151,46 @@ def flow_propagation(frames: np.ndarray, holes: np.ndarray, *, max_distance: int
 
     map_frames(fill, n)
     return result
+
+
+def chain_sources(frames: np.ndarray, holes: np.ndarray, references: frozenset = frozenset(), *,
+                  flow: CompletedFlow | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Where ``flow_propagation``'s chains take each hole pixel from, over the whole clip.
+
+    frames (F, H, W, 3) scene-linear, holes bool (F, H, W); ``references``: indices of
+    frames whose hole was painted (known to the chains); ``flow``: the completed flow when
+    it is already made. Returns (distance int16 (F, H, W): frames to the nearest landing,
+    forward or backward, 0 where no chain lands or the pixel is known; painted bool
+    (F, H, W): the nearest landing is on a painted frame)."""
+    check_video(frames, holes)
+    frames = np.asarray(frames, dtype=np.float32)
+    n = frames.shape[0]
+    if flow is None:
+        flow = completed_flow(frames, holes)
+    distance = np.zeros(holes.shape, np.int16)
+    painted = np.zeros_like(holes)
+    refs = np.array(sorted(references), dtype=np.int64)
+
+    def mark(t: int) -> None:
+        if holes[t].any():
+            ys, xs, _, d_f, _ = follow(frames, holes, flow.forward, t, +1, n - 1)
+            _, _, _, d_b, _ = follow(frames, holes, flow.backward, t, -1, n - 1)
+            forward_first = (d_f > 0) & ((d_b == 0) | (d_f <= d_b))
+            near = np.where(forward_first, d_f, d_b)
+            source = np.where(forward_first, t + d_f, t - d_b)
+            distance[t, ys, xs] = near
+            painted[t, ys, xs] = (near > 0) & np.isin(source, refs)
+
+    map_frames(mark, n)
+    return distance, painted
+
+
+def unreached(frames: np.ndarray, holes: np.ndarray, *, flow: CompletedFlow | None = None) -> np.ndarray:
+    """bool (F, H, W): the hole pixels that no chain of ``flow_propagation`` reaches, forward
+    or backward, over the whole clip: what no other frame of the shot shows (a fixed box
+    on a locked-off shot), or shows only past the frame's edge. Everything else a
+    propagated fill copies from footage; these pixels it can only guess.
+
+    frames (F, H, W, 3) scene-linear, holes bool (F, H, W); ``flow``: the completed flow
+    when it is already made."""
+    return holes & (chain_sources(frames, holes, flow=flow)[0] == 0)

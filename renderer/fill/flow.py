@@ -20,6 +20,19 @@ from .classical import check_video, diffuse_into, telea_frame
 FLOW_DILATE = 8  # px: flow this close to the hole is replaced too: DIS patches there overlap the fill
 # (chosen among 2-16 px on the development shots: 2 px loses up to 6 dB where a fixed box covers a moving scene)
 GUARDED_FLOW_DILATE = 2  # px: the guarded propagation diffuses the flow only this far (its guard does the rest)
+# pixels per frame above which the flow is made on the frames scaled down by a power of two
+# and scaled back up: DIS and the completion's sweeps cost in proportion to the pixels, and
+# a background's motion is smooth. On a 48-frame 2048x1152 shot (a drone across the whole
+# width: a 659x2048 box) the plate-resolution fill's flow took 115 of its 165 s at full size.
+FLOW_MAX_PIXELS = 1 << 20
+
+
+def flow_factor(height: int, width: int, max_pixels: int = FLOW_MAX_PIXELS) -> int:
+    """The power of two by which a (height, width) frame is scaled down for its flow."""
+    factor = 1
+    while height * width > max_pixels * factor * factor and min(height, width) >= 64 * factor:
+        factor *= 2
+    return factor
 
 
 @dataclass(frozen=True)
@@ -35,18 +48,22 @@ class CompletedFlow:
     backward: np.ndarray
 
 
-def masked_flow(frames: np.ndarray, holes: np.ndarray, dis_preset: int = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM
-                ) -> tuple[np.ndarray, np.ndarray]:
+def masked_flow(frames: np.ndarray, holes: np.ndarray, dis_preset: int = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
+                factor: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """DIS flow between consecutive *masked* frames: each hole pre-filled with Telea first,
     so DIS's patches see no object there. Returns (forward, backward), (F, H, W, 2) each,
-    laid out as ``CompletedFlow``'s, with nothing completed yet."""
+    laid out as ``CompletedFlow``'s, with nothing completed yet. With ``factor`` > 1 the
+    masked frames are scaled down by it (area average) and the flow is of that size, in
+    its pixels."""
     check_video(frames, holes)
-    n, h, w = holes.shape
+    n = holes.shape[0]
+    h, w = -(-holes.shape[1] // factor), -(-holes.shape[2] // factor)
 
     def grey_of(t: int) -> np.ndarray:  # one frame at a time: no Telea copy of the whole shot is kept
         prefilled = telea_frame(frames[t], holes[t])
-        return np.clip(linear_to_srgb(prefilled) @ np.array([0.2126, 0.7152, 0.0722], np.float32) * 255 + 0.5, 0,
+        grey = np.clip(linear_to_srgb(prefilled) @ np.array([0.2126, 0.7152, 0.0722], np.float32) * 255 + 0.5, 0,
                        255).astype(np.uint8)
+        return grey if factor == 1 else cv2.resize(grey, (w, h), interpolation=cv2.INTER_AREA)
 
     grey = map_frames(grey_of, n)
     forward = np.zeros((n, h, w, 2), np.float32)
@@ -62,16 +79,39 @@ def masked_flow(frames: np.ndarray, holes: np.ndarray, dis_preset: int = cv2.DIS
 
 
 def completed_flow(frames: np.ndarray, holes: np.ndarray, dis_preset: int = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
-                   dilate: int = FLOW_DILATE) -> CompletedFlow:
+                   dilate: int = FLOW_DILATE, max_pixels: int = FLOW_MAX_PIXELS) -> CompletedFlow:
     """``masked_flow``, then, inside each source frame's hole grown by ``dilate`` px, the
-    flow is replaced by diffusion from the hole border."""
-    forward, backward = masked_flow(frames, holes, dis_preset)
+    flow is replaced by diffusion from the hole border. Frames of more than ``max_pixels``
+    have their flow made and completed at a power-of-two fraction of their size
+    (``flow_factor``; the hole: every pixel it touches) and scaled back up (bilinear)."""
+    n, height, width = holes.shape
+    factor = flow_factor(height, width, max_pixels)
+    forward, backward = masked_flow(frames, holes, dis_preset, factor)
+    h, w = forward.shape[1:3]
+    if factor > 1:
+        small = [cv2.resize(hh.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0 for hh in holes]
+        dilate = max(-(-dilate // factor), 1) if dilate > 0 else 0
+    else:
+        small = list(holes)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * dilate + 1, 2 * dilate + 1))
-    grown = [cv2.dilate(hh.astype(np.uint8), kernel) > 0 if dilate > 0 else hh for hh in holes]
+    grown = [cv2.dilate(hh.astype(np.uint8), kernel) > 0 if dilate > 0 else hh for hh in small]
 
     def pair(t: int) -> None:
         forward[t] = diffuse_into(forward[t], grown[t])
         backward[t + 1] = diffuse_into(backward[t + 1], grown[t + 1])
 
-    map_frames(pair, len(holes) - 1)
-    return CompletedFlow(forward=forward, backward=backward)
+    map_frames(pair, n - 1)
+    if factor == 1:
+        return CompletedFlow(forward=forward, backward=backward)
+    scale = np.array([width / w, height / h], np.float32)
+
+    def up(flow: np.ndarray) -> np.ndarray:
+        out = np.empty((n, height, width, 2), np.float32)
+
+        def frame(t: int) -> None:
+            out[t] = cv2.resize(flow[t], (width, height), interpolation=cv2.INTER_LINEAR) * scale
+
+        map_frames(frame, n)
+        return out
+
+    return CompletedFlow(forward=up(forward), backward=up(backward))

@@ -30,6 +30,13 @@ cityCC0.mpg) and on the four development shots:
   left alone: their seam is only noise (-0.1 to -0.2 dB when corrected).
 
 Then both steady the fill along the flow (``fill.temporal``).
+
+Reference frames (``references``: frames whose hole the artist painted) are known frames
+to the chains, so their painting is carried along the motion like footage. A still
+chain from a painted frame would copy the painting unchanged, in the light of the frame
+it was painted on; so its colour is brought to the frame it lands in: the difference
+between that frame and the painted one on the ring of known pixels around the hole,
+smoothed and diffused into the hole as the seam is (``reference_light``).
 """
 
 from __future__ import annotations
@@ -92,25 +99,35 @@ def seam_offset(frame_enc: np.ndarray, ring: np.ndarray, propagated_enc: np.ndar
 
 
 def seamed_propagation(frames_linear: np.ndarray, holes: np.ndarray, guarded: bool = False,
-                       near: int = NEAR) -> np.ndarray:
+                       near: int = NEAR, references: frozenset = frozenset()) -> np.ndarray:
     """(F, H, W, 3) scene-linear, bool (F, H, W) -> (F, H, W, 3): flow-guided propagation
     (as the ``flowprop`` baseline) with still chains snapped and seams matched (see the
     module docstring); where no chain lands, ``LEFTOVER``; known pixels are the input's.
 
     ``guarded``: keep a propagated colour only where the forward and backward chains
-    agree, or where one direction alone lands within ``near`` frames (see the module docstring)."""
+    agree, or where one direction alone lands within ``near`` frames (see the module docstring).
+    ``references``: indices of frames whose hole was painted (their ``holes`` are False)."""
     frames = np.maximum(np.asarray(frames_linear, dtype=np.float32), 0.0)
     if frames.ndim != 4 or frames.shape[-1] != 3 or holes.shape != frames.shape[:3]:
         raise ShapeError(f"seamed_propagation needs (F, H, W, 3) and (F, H, W), got {frames.shape}, {holes.shape}")
     if not holes.any():
         return frames
     flow = completed_flow(frames, holes, dilate=GUARDED_FLOW_DILATE) if guarded else completed_flow(frames, holes)
-    result = chain_fill(frames, holes, flow, guarded, near)
+    result = chain_fill(frames, holes, flow, guarded, near, references)
     del frames  # the filter reads the fill alone: at plate resolution a copy of the shot less at its peak
     return smooth_along_flow(result, holes, flow.forward, flow.backward, TEMPORAL_SWEEPS)
 
 
-def chain_fill(frames: np.ndarray, holes: np.ndarray, flow, guarded: bool, near: int) -> np.ndarray:
+def reference_light(frame: np.ndarray, ring: np.ndarray, painted: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """(H, W, 3) in the training space: what to add to colours copied unmoved from the
+    painted frame ``painted`` (H, W, 3) scene-linear into ``frame``'s ``hole``: their
+    difference on ``ring`` (known pixels around the hole, at the same places in both),
+    smoothed and diffused into the hole (``seam_offset``)."""
+    return seam_offset(encode(frame), ring, encode(painted), hole)
+
+
+def chain_fill(frames: np.ndarray, holes: np.ndarray, flow, guarded: bool, near: int,
+               references: frozenset = frozenset()) -> np.ndarray:
     """The seamed (or guarded) fill before the temporal filter: each frame's hole filled from
     its own chains (see ``seamed_propagation``). frames (F, H, W, 3) non-negative
     scene-linear, holes bool (F, H, W), flow a ``fill.flow.CompletedFlow``."""
@@ -129,6 +146,9 @@ def chain_fill(frames: np.ndarray, holes: np.ndarray, flow, guarded: bool, near:
             agree = np.abs(encode(c_f) - encode(c_b)).max(axis=1) < AGREEMENT
             landed = ((d_f > 0) & (d_b > 0) & agree) | ((d_f > 0) & (d_b == 0) & (d_f <= near)) \
                 | ((d_b > 0) & (d_f == 0) & (d_b <= near))
+        if references:
+            c_f = lit_by_frame(c_f, d_f, s_f, t, +1)
+            c_b = lit_by_frame(c_b, d_b, s_b, t, -1)
         colours = blend_hits(c_f, d_f, c_b, d_b)
         in_hole = holes[t][ys, xs]
         ring = np.zeros_like(holes[t])
@@ -140,6 +160,21 @@ def chain_fill(frames: np.ndarray, holes: np.ndarray, flow, guarded: bool, near:
         corrected = np.where(moving[:, None], decode(encode(colours) + offset), colours)
         result[t] = place_fill(frames[t], holes[t], ys[in_hole], xs[in_hole], corrected[in_hole], landed[in_hole],
                                LEFTOVER[guarded])
+
+    def lit_by_frame(colours, distance, still, t: int, step: int):
+        """Still chains that landed in a painted frame, brought to frame t's light."""
+        source = t + step * distance
+        from_painting = still & (distance > 0) & np.isin(source, list(references))
+        if not from_painting.any():
+            return colours
+        ring = (cv2.dilate(holes[t].astype(np.uint8), grow) > 0) & ~holes[t]
+        out = colours.copy()
+        ys, xs = np.nonzero(cv2.dilate(holes[t].astype(np.uint8), grow) > 0)
+        for r in np.unique(source[from_painting]):
+            pick = from_painting & (source == r)
+            offset = reference_light(frames[t], ring, frames[r], holes[t])[ys[pick], xs[pick]]
+            out[pick] = decode(encode(colours[pick]) + offset)
+        return out
 
     map_frames(fill, len(frames))
     return result

@@ -21,6 +21,7 @@ from ..errors import ConfigError
 from ..presets import PRESETS
 
 OUTPUT_DATATYPES = ("half", "float")
+GRAIN_MODES = ("match", "off")
 COMPRESSIONS = ("zip", "zips", "piz", "dwaa", "dwab", "none", "rle", "b44", "pxr24")
 DEVICES = ("cpu", "cuda", "auto")
 
@@ -36,6 +37,15 @@ class MaskConfig:
     channel: str = "A"
     expand: int = 0
     feather: int = 0
+
+
+@dataclass(frozen=True)
+class ReferenceFrame:
+    """A clean frame the artist painted: the whole frame of shot frame ``frame``, in the
+    file ``path`` (an absolute path once loaded); the renderer takes the hole's pixels from it."""
+
+    frame: int
+    path: str
 
 
 @dataclass(frozen=True)
@@ -58,12 +68,18 @@ class ShotConfig:
     perceptual_weights: str | None = None
     window_frames: int = 64
     window_overlap: int = 8
+    # clean frames painted by the artist, carried along the shot (``ReferenceFrame``)
+    references: tuple[ReferenceFrame, ...] = ()
+    # a sequence of its own saying where each output pixel came from (docs/source_map.md); None: not written
+    source_map: str | None = None
+    grain: str = "match"  # "match": the fill gets grain like the plate's; "off": clean fill
     shot_file: str | None = None
 
     def replace(self, **changes: Any) -> "ShotConfig":
         """A copy with ``changes`` applied and checked (for CLI overrides)."""
         merged = dataclasses.asdict(self)
         merged["mask"] = dataclasses.asdict(self.mask)
+        merged["references"] = [dataclasses.asdict(r) for r in self.references]
         for key, value in changes.items():
             if value is not None:
                 merged[key] = value
@@ -141,11 +157,27 @@ def shot_from_dict(data: Mapping[str, Any], base_dir: str | os.PathLike = ".", *
     data["mask"] = mask
     data["source"] = resolve(data["source"], "source")
     data["output"] = resolve(data["output"], "output")
-    for key in ("work_dir", "perceptual_weights"):
+    refs = data.get("references") or []
+    if not isinstance(refs, (list, tuple)):
+        raise ConfigError("'references' must be a list of {frame: N, path: FILE}")
+    data["references"] = [_reference(r, resolve) for r in refs]
+    for key in ("work_dir", "perceptual_weights", "source_map"):
         if data.get(key) is not None:
             data[key] = resolve(data[key], key)
     data["shot_file"] = shot_file
     return _check(data)
+
+
+def _reference(item: Any, resolve) -> dict:
+    """One entry of ``references`` as plain data, its path resolved."""
+    if isinstance(item, ReferenceFrame):
+        return dataclasses.asdict(item)
+    if not isinstance(item, Mapping) or set(item) != {"frame", "path"}:
+        raise ConfigError(f"each reference must be {{frame: N, path: FILE}}, got {item!r}")
+    frame = item["frame"]
+    if isinstance(frame, bool) or not isinstance(frame, int):
+        raise ConfigError(f"reference frame must be a whole frame number, got {frame!r}")
+    return {"frame": frame, "path": resolve(item["path"], "references.path")}
 
 
 def parse_frames(value: Any) -> tuple[int, ...]:
@@ -211,6 +243,18 @@ def _check(data: dict[str, Any]) -> ShotConfig:
     minutes = data.get("checkpoint_minutes", 3.0)
     if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or minutes <= 0:
         raise ConfigError(f"checkpoint_minutes must be a positive number, got {minutes!r}")
+    if data.get("grain", "match") not in GRAIN_MODES:
+        raise ConfigError(f"grain must be match or off, got {data.get('grain')!r}")
+    refs = [r if isinstance(r, ReferenceFrame) else ReferenceFrame(**r) for r in data.get("references") or ()]
+    seen = set()
+    for ref in refs:
+        if ref.frame not in data["frames"]:
+            raise ConfigError(f"reference frame {ref.frame} is outside the shot's frames {data['frames'][0]}-"
+                              f"{data['frames'][-1]}: paint a frame of the range, or widen 'frames'")
+        if ref.frame in seen:
+            raise ConfigError(f"two references for frame {ref.frame}: keep one")
+        seen.add(ref.frame)
+    data["references"] = tuple(sorted(refs, key=lambda r: r.frame))
     if data.get("name") is not None and not isinstance(data["name"], str):
         raise ConfigError("name must be a string")
     if data.get("name") is None:
@@ -225,6 +269,7 @@ def shot_to_dict(shot: ShotConfig) -> dict[str, Any]:
     """The shot as plain data (for the bridge and for logs)."""
     out = dataclasses.asdict(shot)
     out["frames"] = shot.frame_range
+    out["references"] = [dataclasses.asdict(r) for r in shot.references]
     out.pop("shot_file", None)
     return out
 

@@ -115,8 +115,22 @@ def validate_shot(shot: ShotConfig, read_pixels: bool = True) -> ShotReport:
         for src in inputs:
             if same_file(out, src):
                 raise OutputError(f"output {out} would overwrite an input file; choose another output pattern")
+    if shot.source_map:
+        written = set(output_paths.values())
+        for f, path in _paths(shot.source_map, shot.frames, "source_map").items():
+            if any(same_file(path, src) for src in inputs) or path in written:
+                raise OutputError(f"source_map {path} would overwrite an input or output file; "
+                                  f"choose another source_map pattern")
+    for ref in shot.references:
+        if not os.path.isfile(ref.path):
+            raise InputError(f"reference frame {ref.frame}: file not found: {ref.path}")
 
     first = read_spec(plate_paths[shot.frames[0]])
+    for ref in shot.references:
+        spec = read_spec(ref.path)
+        if (spec.width, spec.height) != (first.width, first.height):
+            raise InputError(f"reference frame {ref.frame} ({ref.path}) is {spec.width}x{spec.height}, the plate "
+                             f"{first.width}x{first.height}: paint on a frame of the plate's size")
     channels = tuple(first.channelnames)
     rgb_indices(channels, plate_paths[shot.frames[0]])
     report = ShotReport(frames=shot.frames, width=first.width, height=first.height, channels=channels,

@@ -32,10 +32,11 @@ class Output:
     def __init__(self, frames: np.ndarray, alpha: np.ndarray, region: Region, *,
                  configs: list[Configuration] | None = None, work_frames: np.ndarray | None = None,
                  prefill_name: str | None = None, context: Context | None = None, device=None,
-                 plate_fills: PlateFills | None = None):
+                 plate_fills: PlateFills | None = None, references: frozenset = frozenset()):
         self.frames, self.alpha, self.region = frames, alpha, region
         self.configs, self.work_frames, self.prefill_name = configs, work_frames, prefill_name
         self.context, self.device, self.plate_fills = context, device, plate_fills
+        self.references = references
         self.choice = "network"
         self._baseline_cache: dict[str, np.ndarray] = {}
 
@@ -62,7 +63,7 @@ class Output:
         if name == self.prefill_name:
             return real.prefill
         if name not in self._baseline_cache:  # computed once: the final snapshot and the output both ask for it
-            fill = baseline_fills(self.context, self.device)[name]
+            fill = baseline_fills(self.context, self.device, self.references)[name]
             self._baseline_cache[name] = fill(self.work_frames, real.holes)
         return self._baseline_cache[name]
 

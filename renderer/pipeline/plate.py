@@ -21,11 +21,13 @@ class PlateFills:
     Like the working-size fills they look at a box wider than the crop (``plan_context``).
     With a CUDA ``device`` the propagation runs there."""
 
-    def __init__(self, frames: np.ndarray, holes: np.ndarray, region: Region, device=None):
+    def __init__(self, frames: np.ndarray, holes: np.ndarray, region: Region, device=None,
+                 references: frozenset = frozenset()):
         y0, x0, y1, x1 = region.box
         self.frames = np.ascontiguousarray(frames[:, y0:y1, x0:x1])
         self.holes = np.ascontiguousarray(holes[:, y0:y1, x0:x1])
-        self._fills = baseline_fills(plan_context(replace(region, working_size=region.crop_size), frames), device)
+        self._fills = baseline_fills(plan_context(replace(region, working_size=region.crop_size), frames), device,
+                                     references)
         self._made: dict[str, np.ndarray] = {}
 
     def __call__(self, name: str) -> np.ndarray:
@@ -35,12 +37,12 @@ class PlateFills:
         return self._made[name]
 
 
-def plate_fills(frames: np.ndarray, holes: np.ndarray, region: Region, preset: Preset, device=None
-                ) -> PlateFills | None:
+def plate_fills(frames: np.ndarray, holes: np.ndarray, region: Region, preset: Preset, device=None,
+                references: frozenset = frozenset()) -> PlateFills | None:
     """``PlateFills`` with the default pre-fill made, when training runs below plate
     resolution with a propagation prior; otherwise None."""
     if not region.scaled or not preset.propagation_prior:
         return None
-    fills = PlateFills(frames, holes, region, device)
+    fills = PlateFills(frames, holes, region, device, references)
     fills("propagation")
     return fills

@@ -2,8 +2,9 @@
 
 The last input configuration's extra holes lie over pixels the plate knows and no loss
 sees (``holdout``). The network's fill there is measured twice: during training, to keep
-the weights that do best (early stopping), and at the end, to choose between the
-network, its average with the pre-fill and the non-learning fills.
+the weights that do best (early stopping, by mean squared error), and at the end, to
+choose between the network, its average with the pre-fill and the non-learning fills
+(by ``holdout.held_out_score``: the error raised for a smear, as a viewer would judge).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import torch
 
 from ..colour import decode, encode
 from ..colour_torch import decode as decode_on_device, display_like, encode as encode_on_device
-from .holdout import Configuration, held_out_error
+from .holdout import Configuration, held_out_error, held_out_score
 
 SELECT_MARGIN = 0.03  # a learned fill must beat every baseline by this much on held-out pixels
 # "blend": the network's fill and the pre-fill, each this much, averaged in the training space
@@ -73,15 +74,24 @@ class HeldOutCheck:
                                              decode(BLEND_WEIGHT * (net + encode(self.held_out.prefill))))
         return errors
 
+    def scores(self, net_enc: torch.Tensor) -> dict[str, float]:
+        """``holdout.held_out_score`` (error and detail, as the baselines were judged) of the
+        network's fill ``net_enc`` (F, 3, H, W) of the held-out configuration and of its
+        average with the pre-fill: what the final choice compares."""
+        net = net_enc.permute(0, 2, 3, 1).float().cpu().numpy()
+        fills = {"network": decode(net), "blend": decode(BLEND_WEIGHT * (net + encode(self.held_out.prefill)))}
+        return {name: held_out_score(self.work_frames, self.real, self.held_out.holes, fill)
+                for name, fill in fills.items()}
+
     def choose(self, learned: dict[str, float]) -> tuple[str, str]:
-        """The fill to keep, given the learned fills' ``errors``: the best learned one only
+        """The fill to keep, given the learned fills' ``scores``: the best learned one only
         where it beats every baseline by ``SELECT_MARGIN``, otherwise the pre-fill (chosen
         with its own margin, ``holdout.PREFILL_MARGIN``). Returns (choice, a log line)."""
         errors = dict(self.baseline_errors, **learned)
         best_baseline = min(self.baseline_errors.values())
         best = min(learned, key=learned.get)
         choice = best if errors[best] <= best_baseline * (1.0 - SELECT_MARGIN) else self.prefill_name
-        line = ("held-out check (MSE on known pixels under extra holes): "
+        line = ("held-out check (MSE x detail penalty on known pixels under extra holes): "
                 + ", ".join(f"{k} {v:.5f}" for k, v in errors.items()) + f"; keeping {choice}")
         return choice, line
 
@@ -95,6 +105,6 @@ class HeldOutCheck:
         where the check cannot decide. ``log`` takes the check's line."""
         if not self.decisive:
             return "network"
-        choice, line = self.choose(self.errors(infer(None, config=self.config), blend=True))
+        choice, line = self.choose(self.scores(infer(None, config=self.config)))
         log(line)
         return choice

@@ -13,13 +13,13 @@ from pathlib import Path
 
 from bridge.errors import BufferMismatch, HelloRequired, LimitExceeded, OutOfOrder, UnknownJob, WrongFieldType
 from bridge.imageio import Image, check_attributes, read_exr, write_exr
-from bridge.messages import (PROTOCOL_VERSION, TERMINAL_STATES, Accepted, Fetch, FrameAck, FrameUpload, Heartbeat,
-                             Result, Submit, Welcome)
+from bridge.messages import (FETCH_KINDS, PROTOCOL_VERSION, TERMINAL_STATES, Accepted, Fetch, FrameAck, FrameUpload,
+                             Heartbeat, Result, Submit, Welcome)
 from bridge.sequence import frame_path
 from bridge.wire import Envelope, Pixels
 
 from .. import __version__
-from .jobs import build_job, status_of
+from .jobs import build_job, expected_uploads, status_of
 from .confine import confine
 from .spool import JobRow
 
@@ -98,22 +98,31 @@ class Handlers:
             self.job_queued(job_id)
         self.log.info("job %s: submitted (%s, %d frames) by %s", job_id, msg.mode, len(shot.frames), peer.owner)
         return Accepted(job_id=job_id, state=state, frames=expect["frames"], roles=expect["roles"],
-                        place=self.spool.place(job_id))
+                        place=self.spool.place(job_id), references=expect["references"])
 
     def on_frame(self, peer: Peer, env: Envelope):
         job = self._job(peer, env)
         msg: FrameUpload = env.message
         if job.state != "uploading":
             raise OutOfOrder(f"job {job.id} is {job.state}: it takes frames only while uploading")
-        if msg.role not in job.expect["roles"]:
-            raise WrongFieldType(f"role must be one of {job.expect['roles']}, got {msg.role[:32]!r}")
-        if msg.frame not in job.expect["frames"]:
+        references = job.expect.get("references", [])
+        if msg.role == "reference":
+            if msg.frame not in references:
+                raise WrongFieldType(f"frame {msg.frame} has no reference in the shot (its references: "
+                                     f"{', '.join(map(str, references)) or 'none'})")
+        elif msg.role not in job.expect["roles"]:
+            roles = job.expect["roles"] + (["reference"] if references else [])
+            raise WrongFieldType(f"role must be one of {roles}, got {msg.role[:32]!r}")
+        elif msg.frame not in job.expect["frames"]:
             raise WrongFieldType(f"frame {msg.frame} is not in the shot's frames")
         px = env.pixels[0]
         height, width, _ = px.array.shape
         if px.array.dtype.name not in UPLOAD_DTYPES:
-            raise BufferMismatch(f"plates and mattes travel as half or float, not {px.array.dtype.name}")
+            raise BufferMismatch(f"plates, mattes and references travel as half or float, not {px.array.dtype.name}")
         first = self.spool.upload_shape(job.id)
+        if first is not None and first != [height, width] and msg.role == "reference":
+            raise BufferMismatch(f"reference frame {msg.frame} is {width}x{height} but the plates of this shot are "
+                                 f"{first[1]}x{first[0]}: paint the reference on the whole frame, at the plate's size")
         if first is not None and first != [height, width]:
             raise BufferMismatch(f"{msg.role} {msg.frame} is {width}x{height} but earlier images of this shot were "
                                  f"{first[1]}x{first[0]}: every plate and matte of a shot must be one size")
@@ -124,14 +133,17 @@ class Handlers:
                                  "with width, height >= 1")
         check_attributes(msg.attributes)
         shot = job.settings["shot"]
-        pattern = shot["source"] if msg.role == "plate" else shot["mask"]["path"]
+        if msg.role == "reference":
+            name = next(r["path"] for r in shot["references"] if r["frame"] == msg.frame)
+        else:
+            name = frame_path(shot["source"] if msg.role == "plate" else shot["mask"]["path"], msg.frame)
         job_dir = self.spool.job_dir(job.id)
-        path = confine(str(job_dir / frame_path(pattern, msg.frame)), (os.path.realpath(job_dir / "in"),), "upload")
+        path = confine(str(job_dir / name), (os.path.realpath(job_dir / "in"),), "upload")
         image = Image(pixels=px.array, channels=px.channels, data_window=tuple(msg.data_window),
                       display_window=tuple(msg.display_window) or None, attributes=msg.attributes)
         write_exr(path, image, compression="none")
         received = self.spool.record_upload(job.id, msg.role, msg.frame, [height, width])
-        expected = len(job.expect["frames"]) * len(job.expect["roles"])
+        expected = expected_uploads(job.expect)
         if received >= expected:
             self.spool.set_state(job.id, "queued")
             self.job_queued(job.id)
@@ -166,16 +178,23 @@ class Handlers:
                              "(see output_paths in its status)")
         if job.state != "done":
             raise OutOfOrder(f"job {job.id} is {job.state}; fetch its results once it is done")
-        frames = (job.outputs or {}).get("frames", [])
+        if msg.kind not in FETCH_KINDS:
+            raise WrongFieldType(f"fetch kind must be one of {', '.join(FETCH_KINDS)}, got {msg.kind[:32]!r}")
+        is_map = msg.kind == "source_map"
+        frames = (job.outputs or {}).get("map_frames" if is_map else "frames", [])
+        if is_map and not frames:
+            raise WrongFieldType(f"job {job.id} has no source map: submit the shot with source_map set to get one")
         if msg.frame not in frames:
-            raise WrongFieldType(f"frame {msg.frame} is not among the job's results ({len(frames)} frames)")
+            raise WrongFieldType(f"frame {msg.frame} is not among the job's {msg.kind.replace('_', ' ')} frames "
+                                 f"({len(frames)} frames)")
         job_dir = self.spool.job_dir(job.id)
-        path = confine(str(job_dir / frame_path(job.settings["shot"]["output"], msg.frame)),
-                       (os.path.realpath(job_dir / "out"),), "result")
+        pattern = job.settings["shot"]["source_map" if is_map else "output"]
+        path = confine(str(job_dir / frame_path(pattern, msg.frame)), (os.path.realpath(job_dir / "out"),), "result")
         if not Path(path).is_file():
-            raise UnknownJob(f"the result of job {job.id} frame {msg.frame} is gone (expired); submit again")
+            raise UnknownJob(f"the {msg.kind.replace('_', ' ')} of job {job.id} frame {msg.frame} is gone (expired); "
+                             "submit again")
         image = read_exr(path)
-        reply = Result(frame=msg.frame, data_window=list(image.data_window),
+        reply = Result(frame=msg.frame, data_window=list(image.data_window), kind=msg.kind,
                        display_window=list(image.display_window or ()), attributes=image.attributes)
         return reply, [Pixels(image.pixels, image.channels)]
 

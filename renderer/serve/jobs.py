@@ -1,7 +1,8 @@
 """Turning a ``submit`` into the shot the renderer will run, safely.
 
 Stream mode: the client's paths are replaced by files in the job's spool
-folder. Shared mode: every path must lie under a shared root. Either way the
+folder (references included; a source map, when asked for, is written beside
+the results). Shared mode: every path must lie under a shared root. Either way the
 shot is validated by ``renderer.io.config.shot_from_dict`` (torch-free) and the
 paths it resolves to are confined again, so nothing the renderer reads or
 writes escapes.
@@ -24,6 +25,7 @@ from .spool import JobRow, Spool
 
 OVERRIDES = ("steps", "preset", "seed")
 ROLES = ("plate", "matte")
+SOURCE_MAP = "out/source_map.{token}.exr"  # stream mode: beside the results, in the job folder
 
 
 def build_job(submit: Submit, job_dir: Path, config: ServerConfig) -> tuple[dict, dict, ShotConfig]:
@@ -44,6 +46,7 @@ def build_job(submit: Submit, job_dir: Path, config: ServerConfig) -> tuple[dict
         mask = {"path": mask}
     roots = real_roots(config.shared_roots)
     frames = _frames(shot, config)
+    references = _references(shot, config)
     if submit.mode == "stream":
         pad = max(4, *(len(str(abs(f))) for f in frames))
         token = "#" * pad
@@ -51,25 +54,62 @@ def build_job(submit: Submit, job_dir: Path, config: ServerConfig) -> tuple[dict
         shot["output"] = f"out/result.{token}.exr"
         if isinstance(mask, dict) and mask.get("path") is not None:
             mask = dict(mask, path=f"in/matte.{token}.exr")
+        if references is not None:
+            shot["references"] = [dict(r, path=f"in/reference.{r['frame']:0{pad}d}.exr") for r in references]
+        if shot.get("source_map"):  # the client's name means "send the map back"; the file is ours
+            shot["source_map"] = SOURCE_MAP.format(token=token)
+        else:
+            shot.pop("source_map", None)
     else:
-        for key in ("source", "output"):
-            if key in shot:
+        for key in ("source", "output", "source_map"):
+            if shot.get(key) is not None:
                 shot[key] = confine(shot[key], roots, key)
         if isinstance(mask, dict) and mask.get("path") is not None:
             mask = dict(mask, path=confine(mask["path"], roots, "mask.path"))
+        if references is not None:
+            shot["references"] = [dict(r, path=confine(r["path"], roots, f"reference {r['frame']}"))
+                                  for r in references]
     if mask is not None:
         shot["mask"] = mask
     if shot.get("perceptual_weights") is not None:
         shot["perceptual_weights"] = confine(shot["perceptual_weights"], roots, "perceptual_weights")
     cfg = validate(shot, overrides, job_dir, config)
-    roles = []
+    roles, uploads = [], []
     if submit.mode == "stream":
         roles = ["plate"] + (["matte"] if cfg.mask.path else [])
+        uploads = [r.frame for r in cfg.references]
     else:
         confine_paths(cfg, roots)
+    if cfg.source_map is not None and cfg.source_map in (cfg.source, cfg.output, cfg.mask.path):
+        raise BadShot(f"source_map {cfg.source_map} is also the shot's source, matte or output: give the map a "
+                      "path of its own")
     settings = {"shot": shot, "overrides": overrides}
-    expect = {"frames": list(cfg.frames), "roles": roles}
+    expect = {"frames": list(cfg.frames), "roles": roles, "references": uploads}
     return settings, expect, cfg
+
+
+def expected_uploads(expect: dict) -> int:
+    """How many images a stream job needs: every role of every frame, plus one per reference
+    (``references`` is absent from jobs spooled before references existed)."""
+    return len(expect["frames"]) * len(expect["roles"]) + len(expect.get("references", ()))
+
+
+def _references(shot: dict, config: ServerConfig) -> list[dict] | None:
+    """The shot's references as [{frame, path}], checked for shape and count before the
+    renderer's own checks (which compare every reference with every frame)."""
+    value = shot.get("references")
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(r, dict) and set(r) == {"frame", "path"} for r in value):
+        raise BadShot("the shot was refused: 'references' must be a list of {frame: N, path: FILE}")
+    if len(value) > config.limits.max_references:
+        raise LimitExceeded(f"the shot has {len(value)} references; this server takes at most "
+                            f"{config.limits.max_references} per job")
+    for ref in value:
+        if isinstance(ref["frame"], bool) or not isinstance(ref["frame"], int) or not isinstance(ref["path"], str):
+            raise BadShot(f"the shot was refused: a reference is {{frame: whole number, path: FILE}}, got "
+                          f"{ref!r}"[:300])
+    return value
 
 
 def validate(shot: dict, overrides: dict, job_dir: Path, config: ServerConfig) -> ShotConfig:
@@ -96,6 +136,10 @@ def confine_paths(cfg: ShotConfig, roots: tuple[str, ...]) -> None:
     confine_frames(cfg.output, cfg.frames, roots, "output")
     if cfg.mask.path:
         confine_frames(cfg.mask.path, cfg.frames, roots, "mask.path")
+    if cfg.source_map:
+        confine_frames(cfg.source_map, cfg.frames, roots, "source_map")
+    for ref in cfg.references:
+        confine(ref.path, roots, f"reference {ref.frame}")
     if cfg.perceptual_weights:
         confine(cfg.perceptual_weights, roots, "perceptual_weights")
 
@@ -115,9 +159,12 @@ def _frames(shot: dict, config: ServerConfig) -> list[int]:
 def status_of(job: JobRow, spool: Spool, **extra: Any) -> Status:
     """The ``status`` message for a job."""
     err = job.error or {}
-    outputs = job.outputs or {}
+    outputs = (job.outputs or {}) if job.state == "done" else {}
+    shared = job.mode == "shared"
     return Status(state=job.state, mode=job.mode, place=spool.place(job.id) if job.state == "queued" else None,
                   message=extra.get("message", err.get("message", "")), error_code=err.get("code", ""),
                   missing=spool.missing(job) if job.state == "uploading" else [],
-                  output_frames=list(outputs.get("frames", [])) if job.state == "done" else [],
-                  output_paths=list(outputs.get("paths", [])) if job.state == "done" and job.mode == "shared" else [])
+                  output_frames=list(outputs.get("frames", [])),
+                  output_paths=list(outputs.get("paths", [])) if shared else [],
+                  source_map_frames=list(outputs.get("map_frames", [])),
+                  source_map_paths=list(outputs.get("map_paths", [])) if shared else [])

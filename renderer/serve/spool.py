@@ -1,8 +1,8 @@
 """The server's spool: a SQLite job table plus one folder per job.
 
     SPOOL/jobs.sqlite3        the queue and every job's state
-    SPOOL/jobs/<id>/in/       uploaded plates and mattes (stream mode)
-    SPOOL/jobs/<id>/out/      results (stream mode)
+    SPOOL/jobs/<id>/in/       uploaded plates, mattes and references (stream mode)
+    SPOOL/jobs/<id>/out/      results and source maps (stream mode)
     SPOOL/jobs/<id>/work/     the renderer's checkpoints
 
 Everything needed to carry on after a crash is here: a restarted server puts
@@ -45,7 +45,7 @@ class JobRow:
     mode: str
     owner: str
     settings: dict
-    expect: dict  # {"frames": [...], "roles": [...]}
+    expect: dict  # {"frames": [...], "roles": [...], "references": [...]}
     resume: bool
     device: str | None
     created: float
@@ -53,7 +53,7 @@ class JobRow:
     finished: float | None
     fetched: float | None
     error: dict | None  # {"code", "message"}
-    outputs: dict | None  # {"frames": [...], "paths": [...]}
+    outputs: dict | None  # {"frames": [...], "paths": [...], "map_frames": [...], "map_paths": [...]}
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "JobRow":
@@ -207,8 +207,9 @@ class Spool:
         with self._lock:
             have = {(r, f) for r, f in self._db.execute("SELECT role, frame FROM uploads WHERE job_id = ?",
                                                         (job.id,))}
-        return [f"{role}:{frame}" for frame in job.expect["frames"] for role in job.expect["roles"]
-                if (role, frame) not in have]
+        wanted = [(role, frame) for frame in job.expect["frames"] for role in job.expect["roles"]]
+        wanted += [("reference", frame) for frame in job.expect.get("references", ())]
+        return [f"{role}:{frame}" for role, frame in wanted if (role, frame) not in have]
 
     # ------------------------------------------------------------ clean-up
     def drop_files(self, job_id: str, *parts: str) -> None:

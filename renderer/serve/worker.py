@@ -8,6 +8,7 @@ an ``Outbox`` (an inproc socket), never straight to clients.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import traceback
@@ -18,6 +19,7 @@ import zmq
 
 from bridge.errors import BridgeError
 from bridge.messages import Preview, Progress
+from bridge.sequence import frame_path
 from bridge.wire import Pixels, encode
 
 from ..callbacks import Callbacks
@@ -150,7 +152,14 @@ class Worker(threading.Thread):
         result = self.runner(shot, preset=overrides.get("preset"), steps=overrides.get("steps"),
                              seed=overrides.get("seed"), device=self.device, fresh=False, callbacks=callbacks)
         paths = dict(sorted(getattr(result, "output_paths", {}).items()))
-        return {"frames": list(paths), "paths": list(paths.values())}
+        outputs = {"frames": list(paths), "paths": list(paths.values())}
+        if shot.source_map:  # the renderer writes it beside the output, with the output's frame numbers
+            maps = {f: frame_path(shot.source_map, f) for f in paths if os.path.isfile(frame_path(shot.source_map, f))}
+            if len(maps) < len(paths):
+                log.warning("job %s: the shot asked for a source map, but the renderer wrote %d of its %d frames",
+                            job.id, len(maps), len(paths))
+            outputs.update(map_frames=list(maps), map_paths=list(maps.values()))
+        return outputs
 
     def _progress(self, job_id: str, p) -> None:
         eta = None if p.eta is None else float(p.eta)

@@ -18,24 +18,29 @@ GOLDEN = Path(__file__).parent / "golden"
 
 SAMPLES: dict[str, m.Message] = {
     "hello": m.Hello(client="plugin-nuke 0.1"),
-    "welcome": m.Welcome(server="renderer 0.1.0", protocol=[1, 0], modes=["stream", "shared"],
+    "welcome": m.Welcome(server="renderer 0.1.0", protocol=[2, 0], modes=["stream", "shared"],
                          limits={"max_frames": 10000}, heartbeat_interval=1.0, devices=["cuda"]),
     "heartbeat": m.Heartbeat(),
     "error": m.Error(code="path_refused", message="source '/etc' is outside the shared roots"),
     "submit": m.Submit(mode="stream", shot={"source": "plate.####.exr", "output": "out.####.exr",
-                                            "frames": "1001-1010", "mask": {"channel": "A", "expand": 2}},
+                                            "frames": "1001-1010", "mask": {"channel": "A", "expand": 2},
+                                            "references": [{"frame": 1004, "path": "ref.1004.exr"}],
+                                            "source_map": "map.####.exr", "grain": "off"},
                        overrides={"steps": 200, "seed": 3}),
-    "accepted": m.Accepted(job_id="ab" * 16, state="uploading", frames=[1001, 1002], roles=["plate", "matte"]),
-    "frame": m.FrameUpload(frame=1001, role="matte", data_window=[10, 20], display_window=[0, 0, 2048, 1080],
+    "accepted": m.Accepted(job_id="ab" * 16, state="uploading", frames=[1001, 1002], roles=["plate", "matte"],
+                           references=[1002]),
+    "frame": m.FrameUpload(frame=1002, role="reference", data_window=[10, 20], display_window=[0, 0, 2048, 1080],
                            attributes={"pipeline:shot": ["string", "sh010"]}),
     "frame_ack": m.FrameAck(frame=1001, role="plate", received=3, expected=20),
     "progress": m.Progress(step=40, total=400, loss=0.0123, elapsed=12.5, eta=112.5, stage="train", message=""),
     "preview": m.Preview(step=100, frames=[1001, 1005]),
     "status_request": m.StatusRequest(attach=True),
-    "status": m.Status(state="done", mode="shared", output_frames=[1001], output_paths=["/show/out.1001.exr"]),
+    "status": m.Status(state="done", mode="shared", output_frames=[1001], output_paths=["/show/out.1001.exr"],
+                       source_map_frames=[1001], source_map_paths=["/show/map.1001.exr"]),
     "cancel": m.Cancel(),
-    "fetch": m.Fetch(frame=1001),
-    "result": m.Result(frame=1001, data_window=[0, 0], display_window=[0, 0, 4, 2], attributes={}),
+    "fetch": m.Fetch(frame=1001, kind="source_map"),
+    "result": m.Result(frame=1001, data_window=[0, 0], display_window=[0, 0, 4, 2], attributes={},
+                       kind="source_map"),
     "release": m.Release(),
 }
 
@@ -70,9 +75,9 @@ def test_round_trip(msg_type):
 
 @pytest.mark.parametrize("msg_type", sorted(m.MESSAGES))
 def test_golden_wire_samples(msg_type):
-    """The bytes on the wire for protocol 1.0 stay what they were (regenerate with
+    """The bytes on the wire for this major version stay what they were (regenerate with
     BRIDGE_REGEN_GOLDEN=1 only when the protocol version changes)."""
-    path = GOLDEN / f"{msg_type}.v1.msgpack"
+    path = GOLDEN / f"{msg_type}.v{m.PROTOCOL_VERSION[0]}.msgpack"
     frames = _golden_frames(msg_type)
     if os.environ.get("BRIDGE_REGEN_GOLDEN"):
         GOLDEN.mkdir(exist_ok=True)
@@ -96,12 +101,32 @@ def test_unknown_missing_and_wrong_fields_raise_named_errors():
         m.Cancel.from_wire([1, 2])
 
 
+@pytest.mark.parametrize("msg_type", sorted(m.MESSAGES))
+def test_what_a_1_0_peer_sends_is_refused_naming_both_versions(msg_type):
+    """The golden files of protocol 1.0 are the bytes a 1.0 client or server sends: each is
+    refused whole, never read with a field dropped."""
+    stored = msgpack.unpackb((GOLDEN / f"{msg_type}.v1.msgpack").read_bytes())
+    assert msgpack.unpackb(stored[0])["protocol"] == [1, 0]
+    with pytest.raises(VersionMismatch, match=r"the client speaks bridge protocol 1\.0 but this server speaks 2\.0"):
+        decode(stored, peer="the client", me="this server")
+
+
+def test_the_new_fields_default_to_what_1_0_meant():
+    assert m.Fetch.from_wire({"frame": 1}) == m.Fetch(frame=1, kind="result")
+    assert m.Accepted.from_wire({"job_id": "j", "state": "queued", "frames": [1], "roles": []}).references == []
+    status = m.Status.from_wire({"state": "done"})
+    assert status.source_map_frames == [] and status.source_map_paths == []
+    for bad in ({"frame": 1, "kind": 3}, {"frame": 1, "kind": None}):
+        with pytest.raises(WrongFieldType, match="fetch.kind: expected str"):
+            m.Fetch.from_wire(bad)
+
+
 def test_a_newer_minor_version_may_add_fields():
     assert m.Fetch.from_wire({"frame": 1, "priority": 9}, peer_minor=m.PROTOCOL_VERSION[1] + 1) == m.Fetch(frame=1)
 
 
 def _header(**changes) -> dict:
-    header = {"msg_type": "heartbeat", "protocol": [1, 0], "msg_id": "a" * 32, "job_id": None, "parent_id": None,
+    header = {"msg_type": "heartbeat", "protocol": [2, 0], "msg_id": "a" * 32, "job_id": None, "parent_id": None,
               "sent_at": 0.0, "buffers": []}
     header.update(changes)
     return header
@@ -112,8 +137,8 @@ def _frames(header, body=None, *extra) -> list[bytes]:
 
 
 def test_envelope_errors_are_named_and_addressable():
-    with pytest.raises(VersionMismatch, match=r"protocol 2\.0 but this server speaks 1\.0") as err:
-        decode(_frames(_header(protocol=[2, 0])), peer="the client", me="this server")
+    with pytest.raises(VersionMismatch, match=r"protocol 3\.0 but this server speaks 2\.0") as err:
+        decode(_frames(_header(protocol=[3, 0])), peer="the client", me="this server")
     assert err.value.msg_id == "a" * 32  # so the server can address its reply
     with pytest.raises(UnknownMessageType, match="unknown message type 'teleport'"):
         decode(_frames(_header(msg_type="teleport")))

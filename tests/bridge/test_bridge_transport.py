@@ -11,7 +11,7 @@ import zmq
 
 from bridge import Client
 from bridge.errors import BridgeError, ProtocolError, ServerUnreachable, Timeout, VersionMismatch
-from bridge.messages import C2S, Error, Heartbeat, Hello, Result, Status, StatusRequest, Welcome
+from bridge.messages import PROTOCOL_VERSION, C2S, Error, Heartbeat, Hello, Result, Status, StatusRequest, Welcome
 from bridge.wire import Pixels, decode, encode
 
 
@@ -77,15 +77,39 @@ class Scripted:
 
 
 def _welcome(env, **kw):
-    msg = Welcome(server="fake", protocol=[1, 0], modes=["stream"], limits={}, heartbeat_interval=0.1)
+    msg = Welcome(server="fake", protocol=list(PROTOCOL_VERSION), modes=["stream"], limits={}, heartbeat_interval=0.1)
     return [encode(msg, parent_id=env.msg_id, **kw)]
 
 
 def test_client_refuses_a_server_of_another_major(scripted):
-    server = scripted(lambda env: _welcome(env, protocol=(2, 1)))
+    server = scripted(lambda env: _welcome(env, protocol=(3, 1)))
     with Client(server.endpoint, timeout=2) as client:
-        with pytest.raises(VersionMismatch, match=r"server speaks bridge protocol 2\.1 but this client speaks 1\.0"):
+        with pytest.raises(VersionMismatch, match=r"server speaks bridge protocol 3\.1 but this client speaks 2\.0"):
             client.hello()
+
+
+def test_a_shot_with_references_never_reaches_a_1_0_server(scripted, tmp_path):
+    """A 1.0 server answers a 2.0 hello as its code does: an error 'version_mismatch' in a
+    1.0 header. The client refuses it, naming both versions, and sends nothing more: the
+    references are not silently dropped by a server that cannot carry them."""
+    seen = []
+
+    def old_server(env):
+        seen.append(env.msg_type)
+        refusal = Error(code="version_mismatch", message="the client speaks bridge protocol 2.0 but this server "
+                                                         "speaks 1.0: use a client and a server of the same major "
+                                                         "version (1.x)")
+        return [encode(refusal, parent_id=env.msg_id, protocol=(1, 0))]
+
+    server = scripted(old_server)
+    for f in (1001, 1002):
+        (tmp_path / f"plate.{f}.exr").write_bytes(b"")
+    shot = {"source": "plate.####.exr", "output": "out.####.exr", "frames": "1001-1002",
+            "references": [{"frame": 1002, "path": "ref.1002.exr"}], "source_map": "map.####.exr"}
+    with Client(server.endpoint, timeout=2) as client:
+        with pytest.raises(VersionMismatch, match=r"server speaks bridge protocol 1\.0 but this client speaks 2\.0"):
+            client.submit(shot, base_dir=tmp_path)
+    assert seen[0] == "hello" and not {"submit", "frame"} & set(seen)  # heartbeats may go while it waits
 
 
 def test_client_names_a_garbled_reply(scripted):
@@ -149,3 +173,31 @@ def test_unsolicited_job_events_are_kept_per_job(scripted):
         assert client.next_event("j2", time.monotonic() + 1).message.state == "queued"
         assert client.next_event("j1", time.monotonic() + 1).message.state == "running"
         assert client.next_event("j1", time.monotonic() + 0.2) is None
+
+
+def test_references_a_server_does_not_ask_for_are_not_dropped_silently(scripted, tmp_path):
+    """A server that accepts the shot but lists no reference to upload: the client stops,
+    says so, and cancels the half-made job rather than render without the painting."""
+    from bridge.messages import Accepted
+
+    seen = []
+
+    def careless(env):
+        seen.append(env.msg_type)
+        if isinstance(env.message, Hello):
+            return _welcome(env)
+        if env.msg_type == "submit":
+            return [encode(Accepted(job_id="ab" * 16, state="uploading", frames=[1001], roles=["plate"]),
+                           parent_id=env.msg_id)]
+        return [encode(Status(state="cancelled"), parent_id=env.msg_id, job_id=env.job_id)]
+
+    server = scripted(careless)
+    (tmp_path / "plate.1001.exr").write_bytes(b"")
+    (tmp_path / "ref.1001.exr").write_bytes(b"")
+    shot = {"source": "plate.####.exr", "output": "out.####.exr", "frames": "1001",
+            "references": [{"frame": 1001, "path": "ref.1001.exr"}]}
+    with Client(server.endpoint, timeout=2) as client:
+        with pytest.raises(ProtocolError, match=r"asked for references of frames \[\], but the shot has them for "
+                                                r"\[1001\]"):
+            client.submit(shot, base_dir=tmp_path)
+    assert "frame" not in seen and "cancel" in seen

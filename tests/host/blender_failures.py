@@ -10,7 +10,10 @@ worker's updates) unless noted:
 - ``twice``: the Render operator twice into the same Output;
 - ``done-raises``: the result files vanish before the completion step runs, so
   loading them raises inside it;
-- ``plate-removed``: the plate's Image node is removed while the job runs.
+- ``plate-removed``: the plate's Image node is removed while the job runs;
+- ``reference-mistakes``: Render with a reference that cannot be used (none picked but
+  frames given, a node that is gone, a frame outside the range, ``--reference`` of
+  another size): nothing starts, and the panel says why.
 
 Writes what the panel and the add-on's job table showed to ``--report`` (JSON).
 """
@@ -31,7 +34,9 @@ from blender_roundtrip import install_addon, report_run, sequence_node  # noqa: 
 
 def parse_args():
     p = argparse.ArgumentParser()
-    p.add_argument("--scenario", choices=("twice", "done-raises", "plate-removed"), required=True)
+    p.add_argument("--scenario", choices=("twice", "done-raises", "plate-removed", "reference-mistakes"),
+                   required=True)
+    p.add_argument("--reference", default="", help="a painted frame (one EXR) for reference-mistakes")
     for name in ("--endpoint", "--plate", "--matte", "--work", "--report"):
         p.add_argument(name, required=True)
     p.add_argument("--first", type=int, required=True)
@@ -87,6 +92,8 @@ def run(args, report):
         report["result_nodes"] = sorted(n.name for n in tree.nodes if n.name.startswith("Plate_result"))
         report["result_images"] = sorted(i.name for i in bpy.data.images if i.name.startswith("Plate_result"))
         return
+    if args.scenario == "reference-mistakes":
+        return reference_mistakes(args, scene, tree, report)
     job = ops.start(scene)
     if args.scenario == "done-raises":
         assert job.runner.wait(600), "the job did not end"
@@ -98,6 +105,24 @@ def run(args, report):
     report["runner_ended"] = job.runner.wait(120)
     report["runner_state"] = job.runner.state
     panel(scene, report, "after")
+
+
+def reference_mistakes(args, scene, tree, report):
+    from plugin.blender import ops
+
+    painted = tree.nodes.new("CompositorNodeImage")
+    painted.name = "Painted"
+    painted.image = bpy.data.images.load(args.reference, check_existing=False)
+    props = scene.inpaint
+    report["cases"] = []
+    for node_name, frames in (("", "1003"), ("Gone", "1003"), ("Painted", "1010"), ("Painted", "1003")):
+        props.reference_node, props.reference_frames = node_name, frames
+        try:
+            result, reported = sorted(bpy.ops.inpaint.render()), ""
+        except RuntimeError as exc:  # an operator's ERROR report raises in background mode
+            result, reported = ["CANCELLED"], str(exc)
+        report["cases"].append({"operator": result, "reported": reported, "status": props.status,
+                                "running": props.running, "registered": scene.name in ops._jobs})
 
 
 def main():

@@ -10,7 +10,8 @@ compositor tree from the plate and matte sequences, runs ``bpy.ops.inpaint.rende
 against the server, then wires the result node to the tree's output and renders
 the compositor to float EXRs. Writes what it saw to ``--report`` (JSON) for the
 pytest side, which checks the pixels. ``--mask`` uses a mask data-block (a box)
-instead of the matte sequence.
+instead of the matte sequence; ``--reference FILE --reference-frames N`` adds an Image
+node of a painted frame as the reference, and ``--source-map`` asks for the map.
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ def parse_args():
     p.add_argument("--preset", default="preview")
     p.add_argument("--steps", type=int, default=4)
     p.add_argument("--transfer", default="stream")
+    p.add_argument("--reference", default="", help="a painted frame (one EXR) for the reference Image node")
+    p.add_argument("--reference-frames", default="")
+    p.add_argument("--source-map", action="store_true")
+    p.add_argument("--grain", default="match")
     p.add_argument("--drive", choices=("operator", "timer"), default="operator",
                    help="operator: bpy.ops.inpaint.render (blocks in background mode); timer: start the job "
                         "and call the add-on's bpy.app.timers callback as Blender's event loop would")
@@ -132,6 +137,13 @@ def run(args, report):
     else:
         matte = sequence_node(tree, args.matte, args.first, args.last, "Matte", (0, -300))
         props.matte_source, props.matte_node = "NODE", matte.name
+    if args.reference:
+        reference = tree.nodes.new("CompositorNodeImage")
+        reference.name = reference.label = "Painted"
+        reference.image = bpy.data.images.load(args.reference, check_existing=False)  # one image (FILE)
+        reference.location = (0, -600)
+        props.reference_node = reference.name
+    props.reference_frames, props.source_map, props.grain = args.reference_frames, args.source_map, args.grain
 
     started = time.monotonic()
     if args.drive == "operator":
@@ -158,6 +170,13 @@ def run(args, report):
         "plate_colourspace": plate.image.colorspace_settings.name, "plate_location": list(plate.location),
         "plate_width": plate.width}
     report["result_props"] = {"file": props.result_file, "first": props.result_first, "last": props.result_last}
+    source_map = tree.nodes.get(props.result_source_map_node) if props.result_source_map_node else None
+    report["source_map_node"] = None if source_map is None else {
+        "name": source_map.name, "label": source_map.label, "frame_start": source_map.frame_start,
+        "frame_offset": source_map.frame_offset, "frame_duration": source_map.frame_duration,
+        "location": list(source_map.location), "image": source_map.image.filepath,
+        "source": source_map.image.source, "colourspace": source_map.image.colorspace_settings.name,
+        "result_location": list(node.location), "result_width": node.width}
 
     # the result goes to the tree's output: render the compositor over the shot
     tree.links.new(node.outputs["Image"], out.inputs[0])

@@ -99,7 +99,38 @@ def test_blender_mask_datablock_is_rendered_to_the_matte(shots, host_python, ren
         assert np.abs(comp[hole] - clean[f][hole]).mean() < 0.05
 
 
-def run_failure(shots, host_python, server, tmp_path, scenario, steps=4):
+def test_blender_reference_and_source_map_round_trip(shots, host_python, renderer_server, tmp_path):
+    """A painted frame in an Image node goes to the renderer as the reference of frame 1003, and
+    the source map comes back as a second Image node beside the result."""
+    ref = 1003
+    painted = shots.write_reference(tmp_path / "paint" / f"ref.{ref}.exr", ref, box=BOX)
+    report, plate, clean, hole = run_blender(shots, host_python, renderer_server, tmp_path, "--reference", painted,
+                                             "--reference-frames", str(ref), "--source-map", "--grain", "off")
+    assert report["operator"] == ["FINISHED"], report["status"]
+    node, source_map = report["result_node"], report["source_map_node"]
+    assert source_map is not None, report["status"]
+    assert "source map in node 'Plate_source_map'" in report["status"]
+    assert (source_map["name"], source_map["label"]) == ("Plate_source_map", "Inpaint source map")
+    assert [source_map[k] for k in ("frame_start", "frame_offset", "frame_duration")] == \
+        [node[k] for k in ("frame_start", "frame_offset", "frame_duration")] == [FIRST, FIRST - 1, LAST - FIRST + 1]
+    assert source_map["source"] == "SEQUENCE" and source_map["colourspace"] == "Non-Color"  # data, not colour
+    maps = tmp_path / "blender" / "result" / "plate_inpaint_source_map.####.exr"
+    assert source_map["image"] == frame(str(maps), FIRST)
+    x, y = source_map["result_location"]
+    assert source_map["location"] == [x + source_map["result_width"] + 40, y]
+
+    for f in range(FIRST, LAST + 1):
+        comp = shots.read_exr(frame(report["comp"], f))[..., :3]
+        source = shots.read_exr(frame(plate, f))[..., :3]
+        assert np.array_equal(comp[~hole], source[~hole]), f"frame {f}: a known pixel changed"
+        where = shots.read_exr(frame(str(maps), f))
+        assert where.shape[2] == 5 and np.all(where[~hole][:, :3] == 0) and np.all(where[~hole][:, 3] == 1)
+    comp = shots.read_exr(frame(report["comp"], ref))[..., :3]
+    assert np.allclose(comp[hole], shots.PAINT, atol=2e-3), "the painted reference was not used on its frame"
+    assert np.all(shots.read_exr(frame(str(maps), ref))[hole][:, 2] == 1)  # blue: from the reference
+
+
+def run_failure(shots, host_python, server, tmp_path, scenario, steps=4, extra=()):
     """tests/host/blender_failures.py in real Blender; returns its report."""
     plate, matte, _, _ = shots.write_shot(tmp_path / "shot", frames=range(FIRST, LAST + 1), box=BOX)
     report_path = tmp_path / "report.json"
@@ -107,7 +138,7 @@ def run_failure(shots, host_python, server, tmp_path, scenario, steps=4):
     cmd = [str(host_python), str(REPO / "tests" / "host" / "blender_failures.py"), "--scenario", scenario,
            "--endpoint", server.endpoint, "--plate", plate, "--matte", matte, "--first", str(FIRST),
            "--last", str(LAST), "--work", str(tmp_path / "blender"), "--report", str(report_path),
-           "--steps", str(steps)]
+           "--steps", str(steps), *extra]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert report_path.exists(), f"Blender did not report:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
     report = json.loads(report_path.read_text())
@@ -140,3 +171,22 @@ def test_blender_second_render_reuses_and_reloads_the_result_node(shots, host_py
         assert not report[key]["registered"]
     assert report["result_nodes"] == ["Plate_result"] and report["result_images"] == ["Plate_result"]
     assert report["image_1"] == report["image_2"]  # the same image data-block, reloaded in place
+
+
+def test_blender_reference_mistakes_are_shown_in_the_panel(shots, host_python, renderer_server, tmp_path):
+    small = shots.write_reference(tmp_path / "paint" / "ref.1003.exr", 1003, size=(32, 32), box=(8, 16, 8, 16))
+    report = run_failure(shots, host_python, renderer_server, tmp_path, "reference-mistakes", extra=("--reference",
+                                                                                                     small))
+    expected = [
+        "ERROR: Check the Reference input: Reference frames is set (1003) but no Reference node is picked in the "
+        "Inpaint panel: pick the Image node of the clean frame you painted, or clear Reference frames",
+        "ERROR: Check the Reference input: the Reference node 'Gone' is not in this compositor tree",
+        "ERROR: Check the Reference input: reference frame 1010 is outside the frames being rendered (1001-1006)",
+        "ERROR: Check the Reference input: 'Painted' is 32x32 but the plate is 64x64: paint the reference on the "
+        "whole frame, at the plate's size",
+    ]
+    assert len(report["cases"]) == len(expected)
+    for case, words in zip(report["cases"], expected):
+        assert case["status"].startswith(words), case
+        assert words.removeprefix("ERROR: ") in case["reported"]  # the info bar says it too
+        assert case["operator"] == ["CANCELLED"] and not case["running"] and not case["registered"]

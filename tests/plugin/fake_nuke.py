@@ -215,8 +215,10 @@ _CLASS_KNOBS = {
                      Int_Knob("origfirst", value=1), Int_Knob("origlast", value=1), Boolean_Knob("raw"),
                      Colorspace_Knob(), String_Knob("frame"), Format_Knob("format", value=session.root_format()),
                      Reload_Knob("reload")],
+    # a Write's colorspace is the same menu as a Read's (the file type's default first): the
+    # colourspace its pixels are written in, out of the working space, unless raw is on
     "Write": lambda: [File_Knob("file"), String_Knob("file_type"), String_Knob("channels", value="rgb"),
-                      Boolean_Knob("raw"), String_Knob("datatype", value="16 bit half")],
+                      Boolean_Knob("raw"), String_Knob("datatype", value="16 bit half"), Colorspace_Knob()],
     "Group": lambda: [String_Knob("knobChanged")],
     "Input": lambda: [Int_Knob("number")],
     "Root": lambda: [Boolean_Knob("proxy"), Format_Knob("format", value=Format(2048, 1556, "2K_Super_35(full-ap)"))],

@@ -117,3 +117,18 @@ def write_shot(folder: Path, *, frames=range(1001, 1007), size=(64, 64), box=(24
         write_exr(folder / f"plate.{f:04d}.exr", np.dstack([plate, np.ones((h, w), np.float32)]), "RGBA")
         write_exr(folder / f"matte.{f:04d}.exr", hole[..., None].astype(np.float32), ("A",))
     return str(folder / "plate.####.exr"), str(folder / "matte.####.exr"), clean, hole
+
+
+PAINT = (0.1, 0.8, 0.1)  # what the artist paints into the hole of a reference frame
+
+
+def write_reference(path: Path, frame: int, *, size=(64, 64), box=(24, 40, 20, 44)) -> str:
+    """A clean frame as an artist paints it: the whole frame of ``frame``, the hole painted
+    over in ``PAINT`` (a colour no fill would make up, so its use shows)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    h, w = size
+    y0, y1, x0, x1 = box
+    rgb = clean_plate(frame, h, w)
+    rgb[y0:y1, x0:x1] = PAINT
+    write_exr(path, np.dstack([rgb, np.ones((h, w), np.float32)]), "RGBA")
+    return str(path)

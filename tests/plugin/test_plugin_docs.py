@@ -16,7 +16,11 @@ def test_every_knob_is_documented_with_its_default():
     for knob in KNOBS:
         assert knob.label in rows, f"docs/plugin.md has no row for the {knob.label} knob"
         shown = rows[knob.label].strip("`")
-        assert shown == (str(knob.default) if knob.default != "" else "empty"), knob.label
+        if isinstance(knob.default, bool):
+            default = "on" if knob.default else "off"
+        else:
+            default = str(knob.default) if knob.default != "" else "empty"
+        assert shown == default, knob.label
 
 
 def test_before_after_picture_is_a_png_linked_from_the_page():

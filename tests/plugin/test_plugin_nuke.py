@@ -95,7 +95,8 @@ def test_node_has_source_and_matte_inputs_and_every_knob(nuke):
 
     node = inpaint.create()
     inputs = [n for n in node.nodes() if n.Class() == "Input"]
-    assert [n.name() for n in inputs] == ["Source", "Matte"]  # input 0, input 1
+    assert [n.name() for n in inputs] == ["Source", "Matte", "Reference"]  # inputs 0, 1, 2
+    assert node.maxInputs() == 3
     output = next(n for n in node.nodes() if n.Class() == "Output")
     assert output.input(0) is inputs[0]  # the Group passes the plate through (farm-safe)
 
@@ -105,6 +106,8 @@ def test_node_has_source_and_matte_inputs_and_every_knob(nuke):
         assert knob.label() == spec.label and knob.tooltip == spec.tooltip
         if spec.kind == "enum":
             assert knob.values() == list(spec.choices)
+        if spec.kind == "bool":
+            assert isinstance(knob, nuke.Boolean_Knob)
     for name, label, function in inpaint.BUTTONS:
         assert node[name].label() == label
         assert f"n.{function}(nuke.thisNode())" in node[name].value()

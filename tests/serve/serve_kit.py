@@ -85,7 +85,9 @@ class FakeResult:
 class FakeRunner:
     """Stands in for ``renderer.api.render``: honours should_stop, checkpoints its step
     in work_dir (so a restart resumes), reports progress and previews, and fills the
-    hole with the mean of the known pixels."""
+    hole with the mean of the known pixels, or with a reference's pixels on its frame.
+    With ``shot.source_map`` it writes a map as the renderer's contract says (blue where
+    a reference gave the pixel, red where it was carried, alpha 1, a ``distance`` channel)."""
 
     def __init__(self, step_time: float = 0.01, default_steps: int = 5, preview_every: int = 0):
         self.step_time, self.default_steps, self.preview_every = step_time, default_steps, preview_every
@@ -111,6 +113,7 @@ class FakeRunner:
             if self.preview_every and (step + 1) % self.preview_every == 0:
                 callbacks.on_preview(step + 1, {shot.frames[0]: np.zeros((64, 64, 3), np.float32)})
         out = {}
+        painted = {r.frame: r.path for r in shot.references}
         for f in shot.frames:
             path = frame_path(shot.source, f)
             if not os.path.isfile(path):
@@ -120,9 +123,20 @@ class FakeRunner:
             matte = read_exr(frame_path(shot.mask.path, f)).pixels[..., 0] if shot.mask.path else px[..., 3]
             hole = matte > 0.5
             px[hole, :3] = px[~hole, :3].mean(axis=0)
+            if f in painted:
+                ref = read_exr(painted[f]).pixels.astype(np.float32)
+                if ref.shape[:2] != px.shape[:2]:
+                    raise InputError(f"reference frame {f} is {ref.shape[1]}x{ref.shape[0]}, the plate "
+                                     f"{px.shape[1]}x{px.shape[0]}: paint on a frame of the plate's size")
+                px[hole, :3] = ref[hole, :3]
             out[f] = write_exr(frame_path(shot.output, f), Image(px.astype(np.float16), img.channels,
                                                                   img.data_window, img.display_window,
                                                                   img.attributes))
+            if shot.source_map:
+                where = np.zeros(px.shape[:2] + (5,), np.float16)
+                where[hole, 2 if f in painted else 0] = 1.0
+                where[..., 3] = 1.0
+                write_exr(frame_path(shot.source_map, f), Image(where, ("R", "G", "B", "A", "distance")))
         return FakeResult(out)
 
 

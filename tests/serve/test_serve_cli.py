@@ -63,3 +63,20 @@ def test_submit_failures_are_one_clear_line(start_server, tmp_path):
     assert "renderer serve" in nobody.stderr and nobody.stderr.count("\n") == 1
     usage = submit(str(shot_file), "--server", server.endpoint, "--steps", "0")
     assert usage.returncode == 2 and "--steps" in usage.stderr
+
+
+def test_submit_carries_references_and_writes_the_source_map(start_server, fake, tmp_path):
+    from test_serve_references import REF_FRAME, check_map, write_reference
+
+    server = start_server(runner=fake)
+    folder = tmp_path / "artist"
+    write_reference(folder)
+    shot_file = write_shot_file(folder, references=[{"frame": REF_FRAME, "path": f"clean/ref.{REF_FRAME}.exr"}],
+                                source_map="qc/where.####.exr")
+    done = submit(str(shot_file), "--server", server.endpoint, "--steps", "1")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert any(line.startswith("uploaded 13/13") for line in lines)  # 6 plates, 6 mattes, 1 reference
+    assert lines[-1] == f"source map: 6 frame(s), {folder}/qc/where.1001.exr .. {folder}/qc/where.1006.exr"
+    for frame in FRAMES:
+        check_map(str(folder / "qc" / f"where.{frame}.exr"), from_reference=frame == REF_FRAME)

@@ -84,11 +84,14 @@ def test_keys_command_writes_owner_only_secret(tmp_path):
 def test_version_mismatch_names_both_versions(start_server):
     server = start_server()
     with Client(server.endpoint, timeout=5) as client:
-        client.protocol = (2, 3)
-        with pytest.raises(VersionMismatch, match=r"2\.3.*1\.0"):
+        client.protocol = (3, 3)
+        with pytest.raises(VersionMismatch, match=r"3\.3.*2\.0"):
             client.hello()
-        client.protocol = (1, 7)  # a newer minor of the same major is fine
-        assert client.hello().protocol == [1, 0]
+        client.protocol = (1, 0)  # a client from before references and source maps
+        with pytest.raises(VersionMismatch, match=r"client speaks bridge protocol 1\.0 but this server speaks 2\.0"):
+            client.hello()
+        client.protocol = (2, 7)  # a newer minor of the same major is fine
+        assert client.hello().protocol == [2, 0]
 
 
 def test_limits_give_clear_errors(start_server, tmp_path):

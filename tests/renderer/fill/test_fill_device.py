@@ -196,7 +196,8 @@ def test_batched_pre_fills_are_the_one_at_a_time_ones(monkeypatch):
     frames = smooth_video(8, 48, 64, speed=2)
     holes = box_holes(8, 48, 64, 14, 10, 12, move=3)
     plain = holdout.baseline_fills
-    monkeypatch.setattr(holdout, "baseline_fills", lambda context=None, device=None: plain(context, "cpu"))
+    monkeypatch.setattr(holdout, "baseline_fills",
+                        lambda context=None, device=None, references=frozenset(): plain(context, "cpu"))
     one_at_a_time, errors_a, name_a = holdout.input_configurations(frames, holes, STANDARD, 0, Callbacks())
     calls = []
 
@@ -205,7 +206,7 @@ def test_batched_pre_fills_are_the_one_at_a_time_ones(monkeypatch):
             calls.append(len(hole_sets))
             return super().sets(frames_linear, hole_sets)
 
-    monkeypatch.setattr(holdout, "baseline_fills", lambda context=None, device=None: dict(
+    monkeypatch.setattr(holdout, "baseline_fills", lambda context=None, device=None, references=frozenset(): dict(
         plain(context, "cpu"), propagation=Counted("cpu"), guarded=Counted("cpu", True)))
     batched, errors_b, name_b = holdout.input_configurations(frames, holes, STANDARD, 0, Callbacks())
     assert calls == [len(batched), 1]  # every set's seamed fill at once, then the guarded held-out one

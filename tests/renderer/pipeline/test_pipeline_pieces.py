@@ -17,7 +17,7 @@ from renderer.fill.propagate import guarded_propagation
 from renderer.pipeline.plate import PlateFills
 from renderer.pipeline.region import MIN_MARGIN, plan_context, plan_region
 from renderer.pipeline.holdout import choose_fill, extra_holes, held_out_error, hole_sets
-from standard_kit import box_holes, smooth_video
+from standard_kit import always_learning, box_holes, smooth_video
 
 
 def test_region_holds_the_hole_plus_margin_and_caps_the_working_size():
@@ -166,7 +166,8 @@ def test_standard_keeps_known_pixels_and_explains_its_choice():
     frames = smooth_video(6, 48, 64, speed=1)
     holes = box_holes(6, 48, 64, 16, 20, 8, move=2)
     notes = []
-    out = inpaint_arrays(frames, holes, preset=STANDARD, steps=6, callbacks=Callbacks(log=notes.append))
+    out = inpaint_arrays(frames, holes, preset=always_learning(STANDARD), steps=6,
+                         callbacks=Callbacks(log=notes.append))
     assert np.array_equal(out.frames[~holes], frames[~holes])
     assert any(n.startswith("pre-fill check on held-out holes") for n in notes)
     assert any(n.startswith("held-out check") and "keeping" in n for n in notes)

@@ -1,0 +1,69 @@
+"""Fine detail for the pixels no frame shows: a texture layer over the smooth fill.
+
+Where no chain of flow reaches (a fixed box over a locked-off shot), every fill the
+pipeline has is smooth: diffusion and Telea interpolate from the border, and the network,
+trained on the shot's known pixels, regresses to the same mean. A viewer sees a blurry
+patch. Exemplar-based completion (``fill.patchmatch``) copies texture from the frame's
+known patches, but its placement is a guess: alone it lost 2.1 dB of hole PSNR against
+the smooth fill on the development shot, and frame by frame it flickers.
+
+So the smooth fill keeps the low frequencies (the colours and light, where it is right on
+average) and the patch-based fill gives only its fine detail: its difference from its own
+Gaussian blur (sigma ``DETAIL_SIGMA``) in ACEScct. The layer is made once per shot window,
+on one frame, over every pixel any frame leaves unreached, and laid on each frame's
+unreached pixels: the same texture every frame, steady where the background is still.
+Where the plate has grain, the layer is taken from the degrained frame (``fill.grain``)
+and fresh grain is added afterwards. Limits: with a moving camera the unreached pixels
+are few, and the layer stays put in the frame while the background moves under it.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ..colour import decode, encode
+from ..errors import ShapeError
+from .grain import GrainModel, degrain
+from .patchmatch import patchmatch_frame
+
+# px, in ACEScct: the detail kept from the patch-based fill. On bikes.mp4 from frame 140
+# (48 frames at 272x640, a fixed box, 76 % of it unreached), over seamed propagation:
+# 1.0 -> -0.09 dB, detail 0.43; 2.0 -> -0.39 dB, detail 0.88; 3.0 -> -0.63 dB, detail 1.05
+DETAIL_SIGMA = 2.0
+
+
+def detail_layer(frame_linear: np.ndarray, hole: np.ndarray, *, seed: int = 0,
+                 grain: GrainModel | None = None) -> np.ndarray:
+    """(H, W, 3) float32 in ACEScct: the fine detail a patch-based completion of ``hole``
+    (bool (H, W)) in ``frame_linear`` (H, W, 3) scene-linear puts there, 0 outside the hole.
+    With a ``grain`` model that is not clean the frame is degrained first."""
+    if frame_linear.ndim != 3 or frame_linear.shape[-1] != 3 or hole.shape != frame_linear.shape[:2]:
+        raise ShapeError(f"detail_layer needs (H, W, 3) and (H, W), got {frame_linear.shape}, {hole.shape}")
+    layer = np.zeros(frame_linear.shape, np.float32)
+    if not hole.any() or hole.all():
+        return layer
+    frame = np.maximum(np.asarray(frame_linear, dtype=np.float32), 0.0)
+    if grain is not None and not grain.is_clean:
+        frame = degrain(frame[None], grain, hole[None])[0]
+    filled, _ = patchmatch_frame(frame, hole, seed=seed)
+    ys, xs = np.nonzero(hole)
+    pad = int(4 * DETAIL_SIGMA) + 1
+    y0, x0 = max(ys.min() - pad, 0), max(xs.min() - pad, 0)
+    y1, x1 = min(ys.max() + pad + 1, hole.shape[0]), min(xs.max() + pad + 1, hole.shape[1])
+    box = encode(np.maximum(filled[y0:y1, x0:x1], 0.0))
+    fine = box - cv2.GaussianBlur(box, (0, 0), DETAIL_SIGMA).reshape(box.shape)
+    layer[y0:y1, x0:x1] = np.where(hole[y0:y1, x0:x1, None], fine, 0.0)
+    return layer
+
+
+def with_detail(frame_linear: np.ndarray, where: np.ndarray, layer: np.ndarray) -> np.ndarray:
+    """(H, W, 3): ``frame_linear`` with ``layer`` (``detail_layer``) added, in ACEScct, at
+    the pixels of bool (H, W) ``where``; every other pixel unchanged, bit for bit."""
+    if layer.shape != frame_linear.shape or where.shape != frame_linear.shape[:2]:
+        raise ShapeError(f"with_detail needs (H, W, 3) twice and (H, W), got {frame_linear.shape}, "
+                         f"{layer.shape}, {where.shape}")
+    out = np.array(frame_linear, dtype=np.float32, copy=True)
+    if where.any():
+        out[where] = decode(encode(np.maximum(out[where], 0.0)) + layer[where])
+    return out

@@ -1,0 +1,64 @@
+"""Pay only where it pays: the reach of propagation decides whether the standard preset
+trains (``fill.chains.unreached``, ``pipeline.payoff``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from renderer.callbacks import Callbacks
+from renderer.fill.chains import chain_sources, unreached
+from renderer.fill.propagate import seamed_propagation
+from renderer.inpaint import inpaint_arrays
+from renderer.pipeline.payoff import plan_learning
+from renderer.presets import PAPER, STANDARD
+from standard_kit import box_holes, smooth_video
+
+
+def test_a_box_moving_over_a_panning_shot_is_reached_everywhere():
+    frames = smooth_video(8, 48, 64, speed=2)
+    holes = box_holes(8, 48, 64, 16, 10, 10, move=3)
+    lost = unreached(frames, holes)
+    assert not (lost & ~holes).any(), "only hole pixels can be out of reach"
+    assert lost.sum() <= 0.02 * holes.sum()
+
+
+def test_a_fixed_box_over_a_still_shot_is_reached_nowhere():
+    still = np.repeat(smooth_video(1, 48, 64), 6, axis=0)
+    holes = box_holes(6, 48, 64, 16, 20, 10, move=0)
+    assert np.array_equal(unreached(still, holes), holes)
+
+
+def test_the_plan_skips_learning_where_every_chain_lands_and_learns_where_none_does():
+    frames = smooth_video(8, 48, 64, speed=2)
+    moving = box_holes(8, 48, 64, 16, 10, 10, move=3)
+    plan = plan_learning(chain_sources(frames, moving)[0], moving, STANDARD)
+    assert not plan.learn and plan.unreached_fraction < STANDARD.learn_min_unreached
+    assert "skipped" in plan.line("propagation") and "keeping propagation" in plan.line("propagation")
+    still = np.repeat(frames[:1], 8, axis=0)
+    fixed = box_holes(8, 48, 64, 16, 20, 10, move=0)
+    plan = plan_learning(chain_sources(still, fixed)[0], fixed, STANDARD)
+    assert plan.learn and plan.unreached_fraction == 1.0
+    assert np.isnan(plan_learning(None, moving, PAPER).unreached_fraction), "the paper always trains"
+    assert plan_learning(None, moving, PAPER).learn
+
+
+def test_standard_without_learning_returns_the_prefill_in_the_time_the_fills_take():
+    frames = smooth_video(8, 48, 64, speed=2)
+    holes = box_holes(8, 48, 64, 16, 10, 10, move=3)
+    notes: list[str] = []
+    result = inpaint_arrays(frames, holes, preset=STANDARD, callbacks=Callbacks(log=notes.append))
+    assert result.steps == 0 and result.train_seconds == 0.0
+    assert any(n.startswith("learning: skipped") for n in notes)
+    assert any(n.startswith("time: ") for n in notes), "the time line stays"
+    assert np.array_equal(result.frames[~holes], frames[~holes])
+    expected = seamed_propagation(frames, holes)
+    assert np.allclose(result.frames[holes], expected[holes], atol=1e-6), "the output is the pre-fill"
+
+
+def test_inference_without_a_checkpoint_works_where_nothing_is_trained(tmp_path):
+    frames = smooth_video(8, 48, 64, speed=2)
+    holes = box_holes(8, 48, 64, 16, 10, 10, move=3)
+    result = inpaint_arrays(frames, holes, preset=STANDARD, work_dir=tmp_path, fresh=False, mode="infer",
+                            indices=[2, 5])
+    assert result.frames.shape == (2, 48, 64, 3)
+    assert np.array_equal(result.frames[0][~holes[2]], frames[2][~holes[2]])
