@@ -205,7 +205,8 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
     loop = TrainingLoop(prep, preset, total, seed=seed, device=dev, callbacks=cb, vgg=vgg,
                         checkpointing=checkpointing, cuda_graphs=cuda_graphs,
                         early_stopping=check.validation_error if selecting else None,
-                        compose=output.frames_for, frame_numbers=numbers, clock=clock)
+                        compose=output.frames_for, frame_numbers=numbers, clock=clock,
+                        give_up=check.give_up if selecting and check is not None else None)
     resumed = loop.restore(state)
     if mode == "infer" and resumed < total:
         raise CheckpointError(f"no finished training for this shot in {work_dir} (at step {resumed} of {total}); "

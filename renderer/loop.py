@@ -58,7 +58,9 @@ class TrainingLoop:
 
     ``early_stopping(infer) -> error``: a validation error of the network (its fills
     made by ``infer``), measured ``VALIDATIONS`` times a run; the weights with the lowest
-    are kept. ``compose(learned, indices) -> frames``: the composited frames that
+    are kept. ``give_up(errors, remaining) -> str | None``: given the validation errors so
+    far and the validations left, a reason to stop training now (the run then counts as
+    finished, with the best weights so far), or None to go on. ``compose(learned, indices) -> frames``: the composited frames that
     previews and snapshots show, given the network's fill ``learned``; previews are keyed
     by ``frame_numbers``.
     """
@@ -67,7 +69,8 @@ class TrainingLoop:
                  callbacks: Callbacks, vgg=None, checkpointing: Checkpointing | None = None,
                  cuda_graphs: bool = True, early_stopping: Callable[[Infer], float] | None = None,
                  compose: Callable[[Infer, list[int] | None], np.ndarray] | None = None,
-                 frame_numbers: list[int] | None = None, clock: StageClock | None = None):
+                 frame_numbers: list[int] | None = None, clock: StageClock | None = None,
+                 give_up: Callable[[list[float], int], str | None] | None = None):
         self.prep, self.preset, self.total, self.seed, self.dev = prep, preset, total, seed, device
         self.cb, self.vgg, self.checkpointing = callbacks, vgg, checkpointing
         self.early_stopping, self.compose = early_stopping, compose
@@ -96,6 +99,7 @@ class TrainingLoop:
         self.train_configs = list(range(1, 1 + preset.extra_hole_configs)) if prep.cfg_rgb is not None else []
         self.validate_every = max(total // VALIDATIONS, 1) if early_stopping is not None else 0
         self.best_error, self.best_state = math.inf, None
+        self.give_up, self.errors, self.stopped_early = give_up, [], False
 
     def _segments(self) -> list[Segment]:
         if not self.preset.per_frame:
@@ -219,6 +223,12 @@ class TrainingLoop:
             if self.validate_every and self.step % self.validate_every == 0:
                 with self.clock("held-out checks"):
                     self._validate()
+                reason = self.give_up(self.errors, (self.total - self.step) // self.validate_every) \
+                    if self.give_up is not None else None
+                if reason:
+                    cb.note(f"training stopped at step {self.step} of {self.total}: {reason}")
+                    self.stopped_early, self.step = True, self.total  # finished: a later inference run uses it
+                    break
             tick = time.monotonic()
         self.clock.add("training", self.train_seconds - first_seconds)
         if graphed is not None and graphed.replays + graphed.eager:
@@ -265,6 +275,7 @@ class TrainingLoop:
     def _validate(self) -> None:
         """Early stopping: remember the weights with the lowest validation error."""
         error = self.early_stopping(self.infer)
+        self.errors.append(error)
         if error < self.best_error:
             self.best_error = error
             self.best_state = {k: v.detach().clone() for k, v in self.net.state_dict().items()}

@@ -110,7 +110,8 @@ DIP_FRAME = replace(
 STANDARD = replace(
     PAPER,
     name="standard",
-    description="fast default: propagation pre-fill refined by a residual net trained on extra holes, ROI crop",
+    description="fast default: propagation pre-fill; a residual net trained on extra holes where no frame "
+                "shows the hole; detail and grain there; ROI crop",
     channels=(16, 32, 64, 128, 128),
     input_mode="masked",
     extra_hole_configs=3,

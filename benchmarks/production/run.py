@@ -6,7 +6,7 @@ Each shot (made by ``make_shot.py``) is rendered with ``renderer render --fresh`
 ``/usr/bin/time -v``. For each: exit code, frames written, known pixels bit-exact
 against the plate, wall seconds, peak RSS, the seconds of each stage (the log's time
 line) and the hole PSNR against ``truth/`` in display space. Rows are appended to
-OUT.md as they finish.
+OUT.md as they finish; each render's log is kept as SHOT_DIR/render.log.
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ def measure(shot_dir: str) -> str:
     proc = subprocess.run(["/usr/bin/time", "-v", renderer, "render", "--fresh", os.path.join(shot_dir, "shot.yaml")],
                           capture_output=True, text=True, stdin=subprocess.DEVNULL)
     wall = time.monotonic() - start
+    with open(os.path.join(shot_dir, "render.log"), "w") as log:  # the choice and time lines, for the record
+        log.write(proc.stdout + proc.stderr)
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
     stages = re.findall(r"openjd_status: time: (.*)", proc.stdout)
     written = exact = 0

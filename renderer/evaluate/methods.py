@@ -4,7 +4,7 @@ A method takes a shot's frames (scene-linear float32 (F, H, W, 3)) and holes
 (bool (F, H, W)) and returns filled frames. Learning methods also report
 snapshots along the way (for quality-versus-time curves) and progress.
 
-* baselines (``telea``, ``flowprop``, ``propagation``, ``temporal-nearest``):
+* baselines (``telea``, ``flowprop``, ``propagation``, ``temporal-nearest``, ``patchmatch``):
   ``renderer.evaluate.baselines`` functions
 * presets (``paper``, ``dip-vid``, ``dip-frame``, ``standard``, ...): every name in
   ``renderer.presets.PRESETS`` runs through ``renderer.api.inpaint``

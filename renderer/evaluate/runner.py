@@ -194,7 +194,8 @@ class RunEvent:
 # seconds per (step x frame x pixel) for learning methods, per (frame x pixel) for baselines,
 # from the calibration prototype on this 2-core CPU; replaced by measurements as they come
 _PRIOR_PER_UNIT = {"preset": 0.3 / (5 * 96 * 192), "telea": 0.01 / (96 * 192), "flowprop": 0.15 / (96 * 192),
-                   "propagation": 0.08 / (96 * 192), "temporal-nearest": 0.005 / (96 * 192)}
+                   "propagation": 0.08 / (96 * 192), "temporal-nearest": 0.005 / (96 * 192),
+                   "patchmatch": 0.1 / (96 * 192)}
 
 
 class EtaModel:

@@ -17,6 +17,9 @@ from ..colour_torch import decode as decode_on_device, display_like, encode as e
 from .holdout import Configuration, held_out_error, held_out_score
 
 SELECT_MARGIN = 0.03  # a learned fill must beat every baseline by this much on held-out pixels
+# held-out checks before training may stop for want of progress (``HeldOutCheck.give_up``):
+# two of six, a third of the steps; the network's error falls fastest early on
+GIVE_UP_AFTER = 2
 # "blend": the network's fill and the pre-fill, each this much, averaged in the training space
 BLEND_WEIGHT = 0.5
 
@@ -94,6 +97,23 @@ class HeldOutCheck:
         line = ("held-out check (MSE x detail penalty on known pixels under extra holes): "
                 + ", ".join(f"{k} {v:.5f}" for k, v in errors.items()) + f"; keeping {choice}")
         return choice, line
+
+    def give_up(self, errors: list[float], remaining: int) -> str | None:
+        """Why training cannot pay any more, or None. From the ``GIVE_UP_AFTER``-th
+        validation on: the network's held-out error, carried on at its latest rate of
+        improvement for the ``remaining`` validations, would still not beat the best
+        non-learning fill's score by ``SELECT_MARGIN`` (its plain error is never above its
+        score, so the final choice would keep the pre-fill)."""
+        if not self.decisive or len(errors) < GIVE_UP_AFTER:
+            return None
+        target = min(self.baseline_errors.values()) * (1.0 - SELECT_MARGIN)
+        best = min(errors)
+        rate = max(errors[-2] - errors[-1], 0.0)
+        if best - rate * remaining <= target:
+            return None
+        return (f"on held-out holes the network's error {best:.5f} would not reach {target:.5f} (the best "
+                f"non-learning fill's, less {100 * SELECT_MARGIN:.0f} %) at its rate of improvement; "
+                f"keeping {self.prefill_name}")
 
     def validation_error(self, infer) -> float:
         """The network's held-out error, its fill made by ``infer(indices, config)``: what

@@ -54,8 +54,8 @@ def source_map(holes: np.ndarray, distance: np.ndarray, painted: np.ndarray) -> 
     for t in np.flatnonzero(synthesised.any(axis=(1, 2))):
         # pixels from the nearest known or carried pixel
         inside = cv2.distanceTransform(synthesised[t].astype(np.uint8), cv2.DIST_L2, 3)
-        out[t, ..., 3] = np.where(synthesised[t], SYNTHESISED_CONFIDENCE * 0.5 ** ((inside - 1.0) / SYNTHESISED_HALF_PIXELS),
-                                  out[t, ..., 3])
+        deeper = SYNTHESISED_CONFIDENCE * 0.5 ** ((inside - 1.0) / SYNTHESISED_HALF_PIXELS)
+        out[t, ..., 3] = np.where(synthesised[t], deeper, out[t, ..., 3])
     return out
 
 

@@ -62,3 +62,18 @@ def test_inference_without_a_checkpoint_works_where_nothing_is_trained(tmp_path)
                             indices=[2, 5])
     assert result.frames.shape == (2, 48, 64, 3)
     assert np.array_equal(result.frames[0][~holes[2]], frames[2][~holes[2]])
+
+
+def test_training_that_cannot_pay_stops_early_and_still_serves_inference(tmp_path, monkeypatch):
+    from renderer.pipeline.selection import HeldOutCheck
+
+    monkeypatch.setattr(HeldOutCheck, "give_up", lambda self, errors, remaining: "no hope" if len(errors) >= 2 else None)
+    still = np.repeat(smooth_video(1, 48, 64), 6, axis=0)
+    holes = box_holes(6, 48, 64, 16, 20, 10, move=0)
+    notes: list[str] = []
+    trained = inpaint_arrays(still, holes, preset=STANDARD, steps=30, work_dir=tmp_path, grain="off",
+                             callbacks=Callbacks(log=notes.append))
+    assert any(n.startswith("training stopped at step 10 of 30: no hope") for n in notes)
+    inferred = inpaint_arrays(still, holes, preset=STANDARD, steps=30, work_dir=tmp_path, fresh=False, mode="infer",
+                              grain="off")
+    assert np.array_equal(inferred.frames, trained.frames), "the stopped run is a finished one for inference"

@@ -8,7 +8,6 @@ import pytest
 
 from renderer.callbacks import Callbacks
 from renderer.errors import ConfigError, ShapeError
-from renderer.fill.chains import chain_sources
 from renderer.inpaint import inpaint_arrays
 from renderer.pipeline.sourcemap import CHANNELS, source_map
 from renderer.presets import STANDARD

@@ -97,3 +97,13 @@ def test_the_output_of_each_choice():
         out = output.frames_for(learned, [2])
         assert np.array_equal(out[0][~holes[2]], frames[2][~holes[2]])  # known pixels are the plate's
         assert np.allclose(out[0][holes[2]], decode(fill[2].permute(1, 2, 0).numpy())[holes[2]], atol=1e-6)
+
+
+def test_training_gives_up_only_when_the_network_cannot_reach_the_margin_at_its_pace():
+    check = check_with()[0]
+    target = min(BASELINES.values()) * (1 - SELECT_MARGIN)
+    assert check.give_up([5 * target], 5) is None, "one check is too early to judge"
+    assert check.give_up([3 * target, 2.8 * target], 4) is not None, "far behind, improving slowly"
+    assert check.give_up([3 * target, 2 * target], 4) is None, "improving fast enough to get there"
+    assert check.give_up([2 * target, 0.9 * target], 0) is None, "already ahead"
+    assert "keeping propagation" in check.give_up([3 * target, 3 * target], 4)

@@ -1,0 +1,44 @@
+"""The detail layer over pixels no frame shows (``fill.detail``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from renderer.errors import ShapeError
+from renderer.fill.classical import diffuse_into
+from renderer.fill.detail import detail_layer, with_detail
+
+
+def stripes(h=96, w=96, period=6):
+    x = np.arange(w, dtype=np.float32)
+    row = 0.2 + 0.15 * (np.sin(2 * np.pi * x / period) > 0)
+    return np.repeat(np.repeat(row[None, :, None], h, axis=0), 3, axis=2).astype(np.float32)
+
+
+def fine(image, hole):
+    d = np.diff(image[..., 1], axis=1)
+    return float((d[hole[:, 1:] & hole[:, :-1]] ** 2).mean())
+
+
+def test_the_layer_brings_the_surrounding_texture_into_a_smooth_fill_and_nothing_else():
+    frame = stripes()
+    hole = np.zeros(frame.shape[:2], bool)
+    hole[30:60, 30:60] = True
+    smooth = diffuse_into(frame, hole)
+    layer = detail_layer(frame, hole)
+    assert not layer[~hole].any(), "the layer lives in the hole"
+    out = with_detail(smooth, hole, layer)
+    assert np.array_equal(out[~hole], smooth[~hole]), "outside ``where`` nothing changes, bit for bit"
+    assert fine(out, hole) > 0.5 * fine(frame, hole) > fine(smooth, hole), "texture like the footage's"
+    low = lambda im: im[hole].mean(axis=0)  # noqa: E731
+    assert np.allclose(low(out), low(smooth), atol=0.02), "the colours stay the smooth fill's"
+
+
+def test_the_layer_refuses_bad_shapes_and_is_zero_without_a_hole():
+    frame = stripes(32, 32)
+    assert not detail_layer(frame, np.zeros((32, 32), bool)).any()
+    with pytest.raises(ShapeError):
+        detail_layer(frame, np.zeros((16, 32), bool))
+    with pytest.raises(ShapeError):
+        with_detail(frame, np.zeros((32, 32), bool), np.zeros((16, 32, 3), np.float32))
