@@ -48,6 +48,27 @@ class CompletedFlow:
     backward: np.ndarray
 
 
+class ScaledFlow:
+    """Consecutive-frame flows made at a fraction of the frames' size, read at full size:
+    ``flows[t]`` is (H, W, 2) float32, scaled up (bilinear) when it is read, so a shot's
+    flow takes the small size's memory (at 4K a drone's box held 3.8 GB of full-size flow).
+    ``small`` (F, h, w, 2) in the small size's pixels; (height, width) the full size."""
+
+    def __init__(self, small: np.ndarray, height: int, width: int):
+        self.small, self.height, self.width = small, height, width
+        self.scale = np.array([width / small.shape[2], height / small.shape[1]], np.float32)
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        return (len(self.small), self.height, self.width, 2)
+
+    def __len__(self) -> int:
+        return len(self.small)
+
+    def __getitem__(self, t: int) -> np.ndarray:
+        return cv2.resize(self.small[t], (self.width, self.height), interpolation=cv2.INTER_LINEAR) * self.scale
+
+
 def masked_flow(frames: np.ndarray, holes: np.ndarray, dis_preset: int = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
                 factor: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """DIS flow between consecutive *masked* frames: each hole pre-filled with Telea first,
@@ -83,7 +104,8 @@ def completed_flow(frames: np.ndarray, holes: np.ndarray, dis_preset: int = cv2.
     """``masked_flow``, then, inside each source frame's hole grown by ``dilate`` px, the
     flow is replaced by diffusion from the hole border. Frames of more than ``max_pixels``
     have their flow made and completed at a power-of-two fraction of their size
-    (``flow_factor``; the hole: every pixel it touches) and scaled back up (bilinear)."""
+    (``flow_factor``; the hole: every pixel it touches) and scaled back up (bilinear) as
+    each frame's flow is read (``ScaledFlow``)."""
     n, height, width = holes.shape
     factor = flow_factor(height, width, max_pixels)
     forward, backward = masked_flow(frames, holes, dis_preset, factor)
@@ -103,15 +125,4 @@ def completed_flow(frames: np.ndarray, holes: np.ndarray, dis_preset: int = cv2.
     map_frames(pair, n - 1)
     if factor == 1:
         return CompletedFlow(forward=forward, backward=backward)
-    scale = np.array([width / w, height / h], np.float32)
-
-    def up(flow: np.ndarray) -> np.ndarray:
-        out = np.empty((n, height, width, 2), np.float32)
-
-        def frame(t: int) -> None:
-            out[t] = cv2.resize(flow[t], (width, height), interpolation=cv2.INTER_LINEAR) * scale
-
-        map_frames(frame, n)
-        return out
-
-    return CompletedFlow(forward=up(forward), backward=up(backward))
+    return CompletedFlow(forward=ScaledFlow(forward, height, width), backward=ScaledFlow(backward, height, width))
