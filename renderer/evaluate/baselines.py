@@ -10,8 +10,7 @@ bool (F, H, W) holes, known pixels returned bit for bit:
   (``renderer.fill.propagate.seamed_propagation``), so a table shows what the network
   adds over the fill it starts from.
 * ``temporal-nearest``: each hole pixel copied from the nearest frame that shows the same
-  pixel position; the "static camera" reference (``renderer.fill.still``, which the
-  ``standard`` preset also offers its held-out check as a pre-fill).
+  pixel position; the "static camera" reference (``renderer.fill.still``).
 * ``patchmatch``: the classical synthesis baseline, exemplar-based completion of each
   frame from its own known pixels (PatchMatch and Wexler voting, coarse to fine,
   ``renderer.fill.patchmatch.patchmatch_video``): texture where the others smear.
@@ -52,9 +51,9 @@ def propagation(frames: np.ndarray, holes: np.ndarray) -> np.ndarray:
 def temporal_nearest(frames: np.ndarray, holes: np.ndarray) -> np.ndarray:
     """(F, H, W, 3) scene-linear float32, bool (F, H, W) -> (F, H, W, 3) float32: every hole
     pixel is the same position's value, unchanged, in the nearest frame where it is known
-    (``renderer.fill.still.still_copy``, also a candidate pre-fill of ``standard``); pixels no
-    frame shows are filled by Telea. Exact on a static camera wherever some frame shows the
-    background; any motion shows up as a misplaced copy."""
+    (``renderer.fill.still.still_copy``); pixels no frame shows are filled by Telea. Exact
+    on a static camera wherever some frame shows the background; any motion shows up as a
+    misplaced copy."""
     _check_inputs(frames, holes, "temporal-nearest")
     return still_copy(np.asarray(frames, dtype=np.float32), holes)
 

@@ -6,9 +6,10 @@ frames where the hole has moved away. Following DIS flow there adds its noise: c
 drift past the still-chain snap (``fill.propagate``), sample bilinearly and land on the
 wrong content near moving people. On a near-still stretch of bikes.mp4 (48 frames at
 272x640, people-shaped holes) this copy scored 27.48 dB against seamed propagation's
-24.71. It is a candidate pre-fill of the held-out check (``pipeline.holdout``), so it is
-used where the shot says so; over a moving camera any motion shows up as a misplaced copy,
-and the check keeps propagation.
+24.71. It is what ``renderer evaluate``'s ``temporal-nearest`` measures; as a candidate
+pre-fill of the held-out check it was dropped (docs/decisions/0021): over a moving camera
+any motion shows up as a misplaced copy, and the check's holes, which move with the
+frame, could not tell where it wins.
 """
 
 from __future__ import annotations

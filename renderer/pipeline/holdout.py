@@ -21,7 +21,6 @@ from ..errors import ShapeError
 from ..fill.classical import telea
 from ..fill.device import DevicePropagation
 from ..fill.propagate import guarded_propagation, propagation_calls, seamed_propagation
-from ..fill.still import still_copy
 from ..presets import Preset
 
 
@@ -168,8 +167,7 @@ def baseline_fills(context=None, device=None, references: frozenset = frozenset(
     """The non-learning fills the standard preset starts from and measures itself against:
     flow-guided propagation with still chains snapped and seams matched
     (``fill.propagate.seamed_propagation``, the default), its guarded variant
-    (``guarded_propagation``), Telea, and the copy from the nearest frame that shows each
-    pixel, without flow (``fill.still``: a still camera). With a
+    (``guarded_propagation``), and Telea. With a
     ``region.Context`` they take the training crop but look at the wider box. With a
     CUDA ``device`` the propagation runs there (``fill.device``), and fills
     several hole sets in one batch (see ``fill_sets``). ``references``: the indices of
@@ -187,8 +185,7 @@ def baseline_fills(context=None, device=None, references: frozenset = frozenset(
     else:
         seamed, guarded = seamed_propagation, guarded_propagation
 
-    fills = {"propagation": seamed, "guarded": guarded, "telea": lambda f, h: telea(np.maximum(f, 0.0), h),
-             "still": lambda f, h: still_copy(np.maximum(f, 0.0), h)}
+    fills = {"propagation": seamed, "guarded": guarded, "telea": lambda f, h: telea(np.maximum(f, 0.0), h)}
     return fills if context is None else {name: context.wrap(fn) for name, fn in fills.items()}
 
 
