@@ -116,7 +116,7 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
         kept = frames if indices is None else frames[list(indices)]
         empty = np.zeros(holes.shape, np.int16)
         return InpaintResult(frames=kept.copy() if mode != "train" else np.empty((0,)), steps=0, train_seconds=0.0,
-                             source_map=painted_map(plate_map(source_map(holes, empty, holes), idx), drawn, painted,
+                             source_map=painted_map(source_map(holes, empty, holes)[idx], drawn, painted,
                                                     idx) if want_source_map else None)
     dev = resolve_device(device)
     torch.manual_seed(seed)
@@ -270,11 +270,6 @@ def unreached_detail(frames: np.ndarray, holes: np.ndarray, union: np.ndarray, s
     best = np.flatnonzero(covered == covered.max())
     t = int(best[len(best) // 2])
     return detail_layer(frames[t], union | holes[t], seed=seed, grain=model)
-
-
-def plate_map(work_map: np.ndarray, indices: list[int]) -> np.ndarray:
-    """A source map already at plate size, for ``indices``."""
-    return work_map[indices]
 
 
 def painted_map(frames_map: np.ndarray, drawn: np.ndarray, painted: frozenset, indices: list[int]) -> np.ndarray:
