@@ -24,6 +24,7 @@ from .errors import CheckpointError, ConfigError, DeviceError, ShapeError
 from .fill.chains import chain_sources
 from .fill.detail import detail_layer, with_detail
 from .fill.grain import GrainModel, estimate_grain, regrain
+from .fill.patchmatch import expected_rounds
 from .fill.propagate import propagation_calls
 from .io.config import GRAIN_MODES
 from .loop import Checkpointing, TrainingLoop
@@ -54,6 +55,9 @@ class InpaintResult:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     # (B, H, W, 5) the source map of the frames returned (``pipeline.sourcemap``), when asked for
     source_map: np.ndarray | None = None
+    # the fill the output is: "network", "blend" or a baseline's name ("propagation", ...); None where
+    # there was nothing to fill
+    kept: str | None = None
 
 
 def resolve_device(name: str) -> torch.device:
@@ -136,7 +140,7 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
     layer = None
     if preset.unreached_detail and distance is not None and (work_holes & (distance == 0)).any():
         union = plate_mask(region, (work_holes & (distance == 0)).any(axis=0)) & holes.any(axis=0)
-        with clock("detail"):
+        with clock("detail"), ticking(cb, "detail", expected_rounds(union), "fine detail"):
             layer = unreached_detail(frames, holes, union, seed, model)
     finish = Finish(map_of if want_source_map else None,
                     map_of if layer is not None or (model is not None and not model.is_clean) else None,
@@ -219,7 +223,8 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
             output.choice = check.select(loop.infer, cb.note)
     loop.snapshot()
     result = InpaintResult(frames=np.empty((0,)), steps=total, train_seconds=loop.train_seconds,
-                           resumed_from=resumed, final_loss=loop.last_loss, stage_seconds=clock.seconds)
+                           resumed_from=resumed, final_loss=loop.last_loss, stage_seconds=clock.seconds,
+                           kept=output.choice)
     if mode != "train" and distributed.is_main():
         with clock("output"):
             finish(result, output.frames_for(loop.learned, idx), idx)
@@ -323,7 +328,8 @@ def without_learning(output: Output, clock: StageClock, cb: Callbacks, mode: str
     resolution, composited. Nothing is checkpointed: a later ``infer`` call makes the same
     decision from the same frames."""
     output.choice = output.prefill_name
-    result = InpaintResult(frames=np.empty((0,)), steps=0, train_seconds=0.0, stage_seconds=clock.seconds)
+    result = InpaintResult(frames=np.empty((0,)), steps=0, train_seconds=0.0, stage_seconds=clock.seconds,
+                           kept=output.choice)
     if mode != "train" and distributed.is_main():
         idx = list(range(len(output.frames))) if indices is None else list(indices)
         with clock("output"):

@@ -37,6 +37,13 @@ def map_frames(fn, count: int) -> list:
         return list(pool.map(counted, range(count)))
 
 
+def count_finished(calls: int = 1) -> None:
+    """Count ``calls`` units of work finished outside ``map_frames`` (the rounds of one
+    long single-frame job), so a stage's progress moves during it too."""
+    with _lock:
+        _finished[0] += calls
+
+
 def frames_finished() -> int:
     """How many per-frame calls ``map_frames`` has finished in this process so far."""
     with _lock:

@@ -12,9 +12,11 @@ import time
 
 from .callbacks import Progress
 
-# share of the bar each stage takes: reading the plates, the flow and the fills before training
-# (the whole of a non-learning render's work on large plates), training, writing
-_STAGES = {"read": (0.0, 4.0), "fill": (4.0, 30.0), "train": (30.0, 95.0), "write": (95.0, 100.0)}
+# share of the bar each stage takes: reading the plates, the fine detail of the pixels no frame
+# shows, the flow and the fills before training (the whole of a non-learning render's work on
+# large plates), training, writing
+_STAGES = {"read": (0.0, 4.0), "detail": (4.0, 6.0), "fill": (6.0, 30.0), "train": (30.0, 95.0),
+           "write": (95.0, 100.0)}
 
 
 def overall_percent(event: Progress) -> float:
@@ -88,5 +90,6 @@ class ProgressReporter:
 
 
 def _describe(event: Progress) -> str:
-    return {"read": "reading plates and mattes", "fill": "optical flow and pre-fill", "train": "training on the shot",
+    return {"read": "reading plates and mattes", "detail": "fine detail for the pixels no frame shows",
+            "fill": "optical flow and pre-fill", "train": "training on the shot",
             "write": "writing frames"}.get(event.stage, event.stage)

@@ -26,8 +26,10 @@ from .presets import Preset
 # peak bytes per pixel of a window's work box, per frame: the pre-fill made at plate
 # resolution holds the frames, the completed flow both ways, the fill and its filtered
 # copy. Measured over 1 GiB: 49.9 bytes on a 48-frame 2048x1152 drone shot (box 659x2048,
-# 4.01 GiB peak RSS), 55.5 on a 48-frame 4096x2160 one (box 1092x4096, 12.09 GiB); rounded up
-BYTES_PER_BOX_PIXEL = 60
+# 4.01 GiB peak RSS), 55.5 on a 48-frame 4096x2160 one (box 1092x4096, 12.09 GiB); on a
+# box of the whole 4096x2160 frame (a third of it matted, trained), 70.7 for 12 frames
+# (8.0 GiB) and 87.7 for 28 (21.2 GiB): 100 bytes for each frame added. Rounded to that.
+BYTES_PER_BOX_PIXEL = 100
 BASE_BYTES = 1 << 30  # the process, torch and the network at working size
 MIN_WINDOW = 8  # frames: shorter windows leave the network too little of the shot to learn from
 PLAN_FILE = "windows.json"

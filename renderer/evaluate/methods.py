@@ -34,6 +34,7 @@ class MethodOutput:
     frames: np.ndarray
     steps: int | None = None
     train_seconds: float | None = None
+    kept: str | None = None  # a preset's output: "network", "blend" or the baseline it kept
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ class PresetMethod:
         result = api.inpaint(frames, holes, preset=self.name, steps=self.steps, device=self.device,
                              seed=self.seed, callbacks=callbacks, **self.extra)
         return MethodOutput(frames=np.asarray(result.frames, dtype=np.float32), steps=result.steps,
-                            train_seconds=result.train_seconds)
+                            train_seconds=result.train_seconds, kept=result.kept)
 
 
 def method_names() -> list[str]:

@@ -182,10 +182,16 @@ def _secs(x) -> str:
     return f"{x:.3f}" if x < 1 else f"{x:.2f}" if x < 10 else f"{x:.1f}"
 
 
+def _steps(r) -> str:
+    """The steps cell: steps trained, and for a preset the fill its output is."""
+    steps = "—" if r.steps is None else str(r.steps)
+    return steps if r.kept is None else f"{steps}, kept {r.kept}"
+
+
 def results_table(res: EvaluationResults, summaries: list[dict]) -> str:
     """The Markdown table of every result, grouped by shot, best hole PSNR in bold."""
     head = ("| shot | method | hole PSNR dB | hole SSIM | detail | warp err ×10⁻³ | full PSNR dB | known changed "
-            "| steps | wall s | train s | peak RSS MiB (Δ) |")
+            "| steps (output) | wall s | train s | peak RSS MiB (Δ) |")
     lines = [head, "|" + "---|" * 12]
     floors = {s["shot"]: s["gt_warp_error"] for s in summaries}
     for s in res.shots:
@@ -205,7 +211,7 @@ def results_table(res: EvaluationResults, summaries: list[dict]) -> str:
                 mem += f", CUDA {r.cuda_peak_mib:.0f}"
             lines.append(f"| {s.label} | {r.method} | {psnr} | {_fmt(q['hole_ssim'], 3)} | "
                          f"{_fmt(q['detail'])} | {_fmt(q['warp_error'], 2, 1e3)} | {_fmt(q['full_psnr'])} | "
-                         f"{q['known_changed_fraction']:.3g} | {r.steps if r.steps is not None else '—'} | "
+                         f"{q['known_changed_fraction']:.3g} | {_steps(r)} | "
                          f"{_secs(r.wall_seconds)} | {_secs(r.train_seconds)} | {mem} |")
         floor = _fmt(floors[s.label], 2, 1e3)
         lines.append(f"| {s.label} | *ground truth (warp floor)* | | | | {floor} | | | | | | |")

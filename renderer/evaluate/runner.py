@@ -137,6 +137,7 @@ class MethodResult:
     steps: int | None = None
     wall_seconds: float | None = None
     train_seconds: float | None = None
+    kept: str | None = None  # a preset's output: "network", "blend" or the baseline it kept
     peak_rss_mib: float | None = None
     peak_rss_delta_mib: float | None = None
     cuda_peak_mib: float | None = None
@@ -284,6 +285,7 @@ def run_method(method, shot: Shot, *, contact: list[int], on_progress=None) -> M
     result.memory_probe = usage.method
     result.steps = output.steps
     result.train_seconds = output.train_seconds
+    result.kept = output.kept
     result.quality = metrics.quality(frames, shot.frames, shot.frames, shot.holes, shot.warp_ref)
     if not result.curve or (output.steps is not None and result.curve[-1].step != output.steps):
         seconds = output.train_seconds if output.train_seconds is not None else usage.wall_seconds

@@ -44,7 +44,7 @@ def fake_inpaint(monkeypatch):
         callbacks.on_progress(Progress(steps // 2, steps, 0.1, 1.0, 1.0, "train"))
         callbacks.on_snapshot(steps // 2, 1.5, np.where(holes[..., None], 0.0, frames))
         callbacks.on_snapshot(steps, 3.0, out)
-        return types.SimpleNamespace(frames=out, steps=steps, train_seconds=3.0)
+        return types.SimpleNamespace(frames=out, steps=steps, train_seconds=3.0, kept="network")
 
     monkeypatch.setattr("renderer.api.inpaint", inpaint)
     return calls
@@ -94,6 +94,7 @@ def test_run_and_report(plate, fake_inpaint, tmp_path):
     assert len(table) == 12  # 5 methods and the floor, for each of the 2 shots
     assert {line.count("|") for line in table} == {13}  # failed and floor rows keep the 12 columns
     assert "| plate/blob | flowprop |" in text and "failed: RuntimeError" in text
+    assert "| 10, kept network |" in text and data["results"][0]["kept"] is None  # a baseline keeps nothing
     assert "curves.png" in text and "contact_plate_blob.png" in text
     sheet = oiio.ImageBuf(paths["contact plate/blob"])
     assert sheet.spec().width >= 7 * 200  # input + 5 methods + ground truth, 240 px panels

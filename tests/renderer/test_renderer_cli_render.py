@@ -107,3 +107,22 @@ def test_stage_progress_counts_frames_as_they_finish():
     assert steps[0] == 0 and steps[-1] == 40 and steps == sorted(steps)
     assert any(0 < s < 40 for s in steps), steps  # it moved while the work ran
     assert max(steps[:-1]) <= 30  # the estimate is never passed before the stage ends
+
+
+def test_the_detail_stage_moves_the_progress_while_it_runs():
+    """The fine detail of a never-revealed hole (one PatchMatch, seconds at 2K) counts its
+    rounds, so the bar moves during it, between reading and the fills."""
+    from renderer.callbacks import Callbacks
+    from renderer.inpaint import inpaint_arrays
+    from renderer.presets import STANDARD
+    from renderer.progress import overall_percent
+
+    still = np.repeat((np.random.default_rng(0).random((1, 96, 128, 3)) * 0.5).astype(np.float32), 6, axis=0)
+    holes = np.zeros((6, 96, 128), bool)
+    holes[:, 30:70, 40:90] = True  # a fixed box over a still shot: no frame shows it
+    events = []
+    inpaint_arrays(still, holes, preset=STANDARD, steps=2,
+                   callbacks=Callbacks(on_progress=events.append, progress_interval=0.001))
+    detail = [e for e in events if e.stage == "detail"]
+    assert any(0 < e.step < e.total for e in detail), [(e.step, e.total) for e in detail]
+    assert max(overall_percent(e) for e in detail) <= min(overall_percent(e) for e in events if e.stage == "fill")

@@ -1,6 +1,7 @@
 """The classical fills (Telea, plain flow propagation, the completed flow): contract
 (known pixels kept) and behaviour on known motion."""
 
+import cv2
 import numpy as np
 import pytest
 from eval_helpers import box_holes, panning_clip, texture
@@ -92,6 +93,73 @@ def test_diffuse_into_sweeps_only_the_hole_box_with_the_same_result(channels, bo
     want = _sweeps_on_the_whole_frame(field, region, 40)
     np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32))
     assert not np.array_equal(got, classical.diffuse_into(field, region, iterations=0))  # the sweeps did something
+
+
+def _ramp(h, w):
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    return np.stack([0.03 * xx - 0.02 * yy + 4.0, 0.01 * yy + 1.0, 0.02 * xx], axis=-1)
+
+
+def test_a_large_region_is_diffused_on_a_reduced_copy(monkeypatch):
+    """Above ``DIFFUSE_PIXELS`` the harmonic fill is solved reduced and enlarged: still the
+    harmonic field (a linear ramp is its own harmonic fill), known pixels kept bit for bit."""
+    field = _ramp(120, 160)
+    region = np.zeros((120, 160), bool)
+    region[20:100, 30:130] = True
+    broken = np.where(region[..., None], 99.0, field).astype(np.float32)
+    direct = classical.diffuse_into(broken, region)
+    monkeypatch.setattr(classical, "DIFFUSE_PIXELS", 1000)
+    filled = classical.diffuse_into(broken, region)
+    assert not np.array_equal(filled, direct), "the reduced path was taken"
+    assert np.array_equal(filled[~region].view(np.uint32), field[~region].view(np.uint32))
+    error, error_direct = np.abs(filled - field)[region].max(), np.abs(direct - field)[region].max()
+    assert error < 0.1 and error < error_direct, (error, error_direct)
+
+
+@pytest.mark.parametrize("fill", ["diffuse_into", "telea_frame"])
+def test_a_large_region_with_a_thin_known_rim_is_still_filled_from_it(fill, monkeypatch):
+    """Reduced, every pixel is partly in the hole: the rim's known pixels still set the fill."""
+    field = _ramp(120, 160) / 4.0
+    region = np.zeros((120, 160), bool)
+    region[2:-2, 2:-2] = True  # known: a rim two pixels wide
+    broken = np.where(region[..., None], 0.0, field).astype(np.float32)
+    monkeypatch.setattr(classical, "DIFFUSE_PIXELS", 1000)
+    monkeypatch.setattr(classical, "TELEA_PIXELS", 1000)
+    filled = getattr(classical, fill)(broken, region)
+    assert np.array_equal(filled[~region], field[~region])
+    assert np.abs(filled - field)[region].mean() < 0.1 * np.abs(field[region]).mean()
+
+
+def test_telea_reads_only_the_hole_box_and_reduces_a_large_one(monkeypatch):
+    """Telea on the hole's box is OpenCV's call on the whole frame, bit for bit; above
+    ``TELEA_PIXELS`` it runs reduced: on a smooth frame as near the truth as the full-size fill."""
+    frame = _ramp(90, 140) / 4.0
+    hole = np.zeros((90, 140), bool)
+    hole[30:70, 40:110] = True
+    hole[45, 110:] = True  # out to the frame's edge
+    whole = np.stack([cv2.inpaint(np.ascontiguousarray(frame[..., c] * classical.TELEA_SCALE), hole.astype(np.uint8),
+                                  classical.TELEA_RADIUS, cv2.INPAINT_TELEA) for c in range(3)], axis=-1)
+    whole = np.where(hole[..., None], whole / classical.TELEA_SCALE, frame).astype(np.float32)
+    got = classical.telea_frame(frame, hole)
+    np.testing.assert_array_equal(got.view(np.uint32), whole.view(np.uint32))
+    monkeypatch.setattr(classical, "TELEA_PIXELS", 500)
+    reduced = classical.telea_frame(frame, hole)
+    assert not np.array_equal(reduced, got), "the reduced path was taken"
+    assert np.array_equal(reduced[~hole].view(np.uint32), frame[~hole].view(np.uint32))
+    error, error_full = np.abs(reduced - frame)[hole], np.abs(got - frame)[hole]
+    assert error.mean() < 1.25 * error_full.mean() and error.max() < 1.25 * error_full.max(), \
+        (error.mean(), error_full.mean(), error.max(), error_full.max())
+
+
+def test_a_wide_blur_on_a_reduced_copy_is_the_blur():
+    """Above ``DIRECT_BLUR_SIGMA`` the blur runs reduced: within 2 % of the range of the
+    direct blur; at or below it, the direct blur itself."""
+    image = cv2.GaussianBlur(np.random.default_rng(5).random((300, 400)).astype(np.float32), (0, 0), 3.0)
+    for sigma in (40.0, 100.0):
+        want = cv2.GaussianBlur(image, (0, 0), sigma)
+        got = classical.wide_blur(image, sigma)
+        assert got.shape == image.shape and np.abs(got - want).max() < 0.02 * np.ptp(want) + 1e-3
+    np.testing.assert_array_equal(classical.wide_blur(image, 8.0), cv2.GaussianBlur(image, (0, 0), 8.0))
 
 
 def test_map_frames_keeps_the_order_and_raises_what_a_frame_raises():

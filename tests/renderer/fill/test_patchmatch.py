@@ -69,6 +69,25 @@ def test_a_periodic_texture_is_continued_where_telea_smears(kind):
     assert detail >= 0.7 and detail_telea < 0.5, (detail, detail_telea)
 
 
+@pytest.mark.parametrize("kind", ["stripes", "checker"])
+def test_a_level_too_large_to_match_is_voted_from_the_coarser_field(kind, monkeypatch):
+    """Above ``MATCH_TARGETS`` a level copies the plate's pixels through the doubled field
+    of the level below, unmatched: the texture is still continued, known pixels kept."""
+    from renderer.fill import patchmatch
+
+    frame, hole = _periodic(kind), _box(96, 96, 36, 60, 40, 64)
+    matched, _ = patchmatch_frame(frame, hole)
+    monkeypatch.setattr(patchmatch, "MATCH_TARGETS", 200)  # the finest level (about 900 targets) only votes
+    voted, field = patchmatch_frame(frame, hole)
+    assert not np.array_equal(voted, matched), "the finest level was not matched"
+    assert _same_bits(voted[~hole], frame[~hole]) and field is not None
+    truth, holes = M.to_display(frame[None]), hole[None]
+    psnr = M.hole_psnr(M.to_display(voted[None]), truth, holes)
+    psnr_telea = M.hole_psnr(M.to_display(telea_frame(frame, hole)[None]), truth, holes)
+    detail = M.detail(M.to_display(voted[None]), truth, holes)
+    assert psnr > psnr_telea + 10.0 and detail >= 0.7, (psnr, psnr_telea, detail)
+
+
 def test_highlights_above_one_are_copied_into_the_hole():
     frame = _periodic("stripes") * 20.0  # stripes at 16.0 and 0.6 scene-linear
     hole = _box(96, 96, 36, 60, 40, 64)

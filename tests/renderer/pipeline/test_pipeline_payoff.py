@@ -47,7 +47,7 @@ def test_standard_without_learning_returns_the_prefill_in_the_time_the_fills_tak
     holes = box_holes(8, 48, 64, 16, 10, 10, move=3)
     notes: list[str] = []
     result = inpaint_arrays(frames, holes, preset=STANDARD, callbacks=Callbacks(log=notes.append))
-    assert result.steps == 0 and result.train_seconds == 0.0
+    assert result.steps == 0 and result.train_seconds == 0.0 and result.kept == "propagation"
     assert any(n.startswith("learning: skipped") for n in notes)
     assert any(n.startswith("time: ") for n in notes), "the time line stays"
     assert np.array_equal(result.frames[~holes], frames[~holes])
