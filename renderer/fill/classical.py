@@ -132,7 +132,7 @@ def diffuse_into(field: np.ndarray, region: np.ndarray, iterations: int = DIFFUS
     ys, xs = np.nonzero(region)
     box = (slice(max(ys.min() - 1, 0), ys.max() + 2), slice(max(xs.min() - 1, 0), xs.max() + 2))
     if (box[0].stop - box[0].start) * (box[1].stop - box[1].start) > DIFFUSE_PIXELS:
-        return diffuse_reduced(field, region, iterations)
+        return diffuse_reduced(field, region, box, iterations)
     known = (~region).astype(np.float32)
     value = field * known[..., None]
     out = value.copy()
@@ -165,17 +165,17 @@ def _sweep(out: np.ndarray, region: np.ndarray, box: tuple[slice, slice], iterat
     return out
 
 
-def diffuse_reduced(field: np.ndarray, region: np.ndarray, iterations: int = DIFFUSION_SWEEPS) -> np.ndarray:
+def diffuse_reduced(field: np.ndarray, region: np.ndarray, box: tuple[slice, slice],
+                    iterations: int = DIFFUSION_SWEEPS) -> np.ndarray:
     """``diffuse_into`` for a large region: solved on a copy reduced (area mean of the known
     pixels) until the region's box holds at most ``DIFFUSE_PIXELS``, where the reduced
     pixels not wholly known are solved (all but those with no hole pixel under them, or,
     where there are none, with a known one), then enlarged (bilinear) into the region and
     knit to its border by ``KNIT_SWEEPS`` sweeps at full size. A harmonic fill is smooth,
     so the reduction loses nothing a viewer sees, and at full size 300 sweeps spread a
-    value only about 17 px: reduced, the same sweeps reach further."""
+    value only about 17 px: reduced, the same sweeps reach further. ``box``: the region's
+    box grown by one pixel, as ``diffuse_into`` found it."""
     h, w = region.shape
-    ys, xs = np.nonzero(region)
-    box = (slice(max(ys.min() - 1, 0), ys.max() + 2), slice(max(xs.min() - 1, 0), xs.max() + 2))
     area = (box[0].stop - box[0].start) * (box[1].stop - box[1].start)
     factor = int(np.ceil(np.sqrt(area / DIFFUSE_PIXELS))) + 1
     size = (max(-(-w // factor), 1), max(-(-h // factor), 1))
