@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Callable
@@ -101,6 +102,7 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
     ``grain``: "match" adds grain like the plate's to the pixels no frame shows (``fill.grain``);
     "off" leaves the fill clean.
     """
+    started = time.monotonic()
     cb = callbacks or Callbacks()
     if grain not in GRAIN_MODES:
         raise ConfigError(f"grain must be one of {', '.join(GRAIN_MODES)}, got {grain!r}")
@@ -204,13 +206,15 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
         checkpointing = replace(checkpointing, settings=settings)
     output = Output(frames, alpha, region, configs=configs, work_frames=work_frames, prefill_name=prefill_name,
                     context=context, device=dev, plate_fills=plate, references=painted)
-    check = HeldOutCheck(configs, work_frames, baseline_errors, prefill_name, dev) if configs else None
+    check = HeldOutCheck(configs, work_frames, baseline_errors, prefill_name, dev, started) if configs else None
     selecting = preset.select_on_validation and preset.input_mode == "masked"
     loop = TrainingLoop(prep, preset, total, seed=seed, device=dev, callbacks=cb, vgg=vgg,
                         checkpointing=checkpointing, cuda_graphs=cuda_graphs,
                         early_stopping=check.validation_error if selecting else None,
                         compose=output.frames_for, frame_numbers=numbers, clock=clock,
-                        give_up=check.give_up if selecting and check is not None else None)
+                        give_up=check.give_up if selecting and check is not None else None,
+                        over_budget=check.over_budget if selecting and check is not None else None,
+                        budget_verdict=check.budget_verdict if selecting and check is not None else None)
     resumed = loop.restore(state)
     if mode == "infer" and resumed < total:
         raise CheckpointError(f"no finished training for this shot in {work_dir} (at step {resumed} of {total}); "

@@ -60,9 +60,14 @@ class TrainingLoop:
     made by ``infer``), measured ``VALIDATIONS`` times a run; the weights with the lowest
     are kept. ``give_up(errors, remaining) -> str | None``: given the validation errors so
     far and the validations left, a reason to stop training now (the run then counts as
-    finished, with the best weights so far), or None to go on. ``compose(learned, indices) -> frames``: the composited frames that
-    previews and snapshots show, given the network's fill ``learned``; previews are keyed
-    by ``frame_numbers``.
+    finished, with the best weights so far), or None to go on.
+    ``over_budget(train_seconds) -> bool``: whether training has taken its share of the
+    run's time; the first time it has, a validation runs there and then, and
+    ``budget_verdict(infer) -> str | None`` gives a reason to stop, or None to go on (one
+    process only: data-parallel ranks would each judge by their own clock).
+    ``compose(learned, indices) -> frames``: the composited frames that previews and
+    snapshots show, given the network's fill ``learned``; previews are keyed by
+    ``frame_numbers``.
     """
 
     def __init__(self, prep: Prepared, preset: Preset, total: int, *, seed: int, device: torch.device,
@@ -70,7 +75,9 @@ class TrainingLoop:
                  cuda_graphs: bool = True, early_stopping: Callable[[Infer], float] | None = None,
                  compose: Callable[[Infer, list[int] | None], np.ndarray] | None = None,
                  frame_numbers: list[int] | None = None, clock: StageClock | None = None,
-                 give_up: Callable[[list[float], int], str | None] | None = None):
+                 give_up: Callable[[list[float], int], str | None] | None = None,
+                 over_budget: Callable[[float], bool] | None = None,
+                 budget_verdict: Callable[[Infer], str | None] | None = None):
         self.prep, self.preset, self.total, self.seed, self.dev = prep, preset, total, seed, device
         self.cb, self.vgg, self.checkpointing = callbacks, vgg, checkpointing
         self.early_stopping, self.compose = early_stopping, compose
@@ -100,6 +107,8 @@ class TrainingLoop:
         self.validate_every = max(total // VALIDATIONS, 1) if early_stopping is not None else 0
         self.best_error, self.best_state = math.inf, None
         self.give_up, self.errors, self.stopped_early = give_up, [], False
+        self.over_budget, self.budget_verdict, self.budget_checked = over_budget, budget_verdict, False
+        self.checked_at: list[int] = []  # the step of each validation, for the log
 
     def _segments(self) -> list[Segment]:
         if not self.preset.per_frame:
@@ -220,17 +229,29 @@ class TrainingLoop:
                 self.save()
                 last_ckpt = time.monotonic()
             self._side_outputs()
-            if self.validate_every and self.step % self.validate_every == 0:
+            due = bool(self.validate_every) and self.step % self.validate_every == 0
+            spent = bool(self.validate_every) and not self.budget_checked and not self.distributed \
+                and self.over_budget is not None and self.budget_verdict is not None \
+                and self.over_budget(self.train_seconds)
+            if due or spent:
+                reason = None
                 with self.clock("held-out checks"):
                     self._validate()
-                reason = self.give_up(self.errors, (self.total - self.step) // self.validate_every) \
-                    if self.give_up is not None else None
+                    if spent:
+                        self.budget_checked = True
+                        reason = self.budget_verdict(self.infer)
+                if reason is None and self.give_up is not None:
+                    reason = self.give_up(self.errors, (self.total - self.step) // self.validate_every)
                 if reason:
                     cb.note(f"training stopped at step {self.step} of {self.total}: {reason}")
                     self.stopped_early, self.step = True, self.total  # finished: a later inference run uses it
+                    self._progress()  # the bar shows training done
                     break
             tick = time.monotonic()
         self.clock.add("training", self.train_seconds - first_seconds)
+        if self.errors:
+            cb.note("held-out error by step: " + ", ".join(f"{step} {error:.5f}"
+                                                          for step, error in zip(self.checked_at, self.errors)))
         if graphed is not None and graphed.replays + graphed.eager:
             cb.note(f"CUDA graphs: {len(graphed.graphs)} captured, {graphed.replays} steps replayed, "
                     f"{graphed.eager} eager")
@@ -276,6 +297,7 @@ class TrainingLoop:
         """Early stopping: remember the weights with the lowest validation error."""
         error = self.early_stopping(self.infer)
         self.errors.append(error)
+        self.checked_at.append(self.step)
         if error < self.best_error:
             self.best_error = error
             self.best_state = {k: v.detach().clone() for k, v in self.net.state_dict().items()}

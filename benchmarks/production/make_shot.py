@@ -2,6 +2,7 @@
 half-float EXR, RGBA), the roto matte, the clean frames in ``truth/``, and shot.yaml.
 
     .venv/bin/python benchmarks/production/make_shot.py CLIP START COUNT WIDTHxHEIGHT KIND OUT_DIR [SEED]
+        [--people-from OTHER_CLIP@START] [--grain SIGMA]
 
 The clip's frames are cropped to the plate's aspect and scaled to WIDTHxHEIGHT (cubic);
 a shot longer than what is left of the clip runs it back and forth. KIND is the hole:
@@ -11,9 +12,13 @@ a shot longer than what is left of the clip runs it back and forth. KIND is the 
 - ``box``: a fixed rig box, 14 % x 30 % of the frame, over whatever passes under it;
 - ``large``: a fixed box of a third of the frame (58 % x 58 %);
 - ``people``: moving silhouettes taken by background subtraction from another stretch of
-  the clip (half its length on), laid over these frames with the pixels they came with, as
-  DAVIS-style shots are made; their matte grows them by 1 % of the frame's height;
+  the clip (half its length on), or of ``--people-from``'s clip from its frame, laid over these
+  frames with the pixels they came with, as DAVIS-style shots are made; their matte grows
+  them by 1 % of the frame's height;
 - ``dot``: a 3x3 px dust spot, fixed.
+
+``--grain SIGMA`` adds fresh Gaussian noise of SIGMA (display sRGB) to every frame, the
+truth's too, as film grain or sensor noise is part of the footage.
 
 Nothing here is tuned on: the shots are for measuring cost and for tuning on the clips
 the development set allows (bikes.mp4, cityCC0.mpg).
@@ -21,6 +26,7 @@ the development set allows (bikes.mp4, cityCC0.mpg).
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 
@@ -65,9 +71,8 @@ def read_clip(clip: str, start: int, count: int, width: int, height: int) -> lis
 
 
 def silhouettes(clip: str, start: int, count: int, width: int, height: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Moving objects of another stretch of the clip: (mask bool (H, W), their pixels) per frame."""
-    length = int(cv2.VideoCapture(clip).get(cv2.CAP_PROP_FRAME_COUNT))
-    source = read_clip(clip, (start + length // 2) % max(length - 1, 1), count + 30, width, height)
+    """Moving objects of the clip from ``start``: (mask bool (H, W), their pixels) per frame."""
+    source = read_clip(clip, start, count + 30, width, height)
     mog = cv2.createBackgroundSubtractorMOG2(history=30, detectShadows=False)
     small = (max(width // 4, 8), max(height // 4, 8))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
@@ -88,7 +93,8 @@ def silhouettes(clip: str, start: int, count: int, width: int, height: int) -> l
     return out
 
 
-def main(clip: str, start: int, count: int, size: str, kind: str, root: str, seed: int = 0) -> None:
+def main(clip: str, start: int, count: int, size: str, kind: str, root: str, seed: int = 0,
+         people_from: str | None = None, grain: float = 0.0) -> None:
     width, height = (int(v) for v in size.lower().split("x"))
     if kind not in KINDS:
         sys.exit(f"KIND must be one of {', '.join(KINDS)}")
@@ -101,9 +107,19 @@ def main(clip: str, start: int, count: int, size: str, kind: str, root: str, see
     if vx < 0:
         x0 = width - x0
     bx0, by0 = int(rng.uniform(0.2, 0.6) * width), int(rng.uniform(0.2, 0.6) * height)
-    people = silhouettes(clip, start, count, width, height) if kind == "people" else None
+    if people_from:
+        people_clip, people_start = people_from.rsplit("@", 1)
+        people_start = int(people_start)
+    else:
+        people_clip = clip
+        length = int(cv2.VideoCapture(clip).get(cv2.CAP_PROP_FRAME_COUNT))
+        people_start = (start + length // 2) % max(length - 1, 1)
+    people = silhouettes(people_clip, people_start, count, width, height) if kind == "people" else None
     grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * max(height // 100, 1) + 1,) * 2)
+    noise = np.random.default_rng(seed + 1)
     for k, srgb in enumerate(frames):
+        if grain > 0:
+            srgb = np.clip(srgb + noise.normal(0.0, grain, srgb.shape).astype(np.float32), 0.0, 1.0)
         clean = srgb_to_linear(srgb)
         plate = clean.copy()
         if kind == "drone":
@@ -139,7 +155,11 @@ def main(clip: str, start: int, count: int, size: str, kind: str, root: str, see
 
 
 if __name__ == "__main__":
-    if len(sys.argv) not in (7, 8):
-        sys.exit(__doc__)
-    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6],
-         int(sys.argv[7]) if len(sys.argv) == 8 else 0)
+    parser = argparse.ArgumentParser(usage=__doc__)
+    for name in ("clip", "start", "count", "size", "kind", "root"):
+        parser.add_argument(name)
+    parser.add_argument("seed", nargs="?", type=int, default=0)
+    parser.add_argument("--people-from", default=None)
+    parser.add_argument("--grain", type=float, default=0.0)
+    a = parser.parse_args()
+    main(a.clip, int(a.start), int(a.count), a.size, a.kind, a.root, a.seed, a.people_from, a.grain)

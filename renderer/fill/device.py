@@ -10,10 +10,11 @@ The same method and results to within 0.01 dB on the development and held-out-st
 shots (benchmarks/README.md): the bilinear samples here are exact, OpenCV's are fixed
 point (1/32 px), and the diffusion sweeps over one box around every frame's region.
 
-What stays on the CPU: the Telea pre-fill DIS needs, DIS, and the Telea blended in where
-no chain lands. (Pre-filling by diffusion instead, or Telea on the grey image DIS sees,
-cost seamed propagation 2.9 and 0.25 dB on bikes/blob: DIS's coarse levels see past the
-8 px the flow completion replaces.)
+What stays on the CPU: the Telea pre-fill DIS needs, DIS, the Telea blended in where
+no chain lands, and the unmoved copy where the background is still (``fill.still``).
+(Pre-filling by diffusion instead, or Telea on the grey image DIS sees, cost seamed
+propagation 2.9 and 0.25 dB on bikes/blob: DIS's coarse levels see past the 8 px the
+flow completion replaces.)
 
 Layout: images are (F, C, H, W) on the device; a chain is a point (frame, y, x).
 """
@@ -33,6 +34,7 @@ from .classical import telea_frame
 from .device_ops import diffuse, dilate, gaussian_blur
 from .flow import FLOW_DILATE, GUARDED_FLOW_DILATE, masked_flow
 from .propagate import AGREEMENT, LEFTOVER, NEAR, SEAM_RING, SEAM_SIGMA
+from .still import still_first
 from .temporal import TEMPORAL_SWEEPS
 
 COMPACT_EVERY = 4  # steps of distance between drops of finished chains in ``follow``
@@ -185,19 +187,20 @@ def _crop_index(y0: torch.Tensor, x0: torch.Tensor, h: int, w: int):
 
 
 def seamed_propagation(frames_linear: np.ndarray, holes: np.ndarray, guarded: bool = False, near: int = NEAR,
-                       device: str | torch.device = "cuda") -> np.ndarray:
+                       device: str | torch.device = "cuda", still: bool = True) -> np.ndarray:
     """(F, H, W, 3) scene-linear, bool (F, H, W) -> (F, H, W, 3), as
     ``propagate.seamed_propagation`` (with ``guarded``, as ``guarded_propagation``)
     but on ``device``; see the module docstring for how the two differ."""
-    return propagate_sets(frames_linear, [holes], guarded, near, device)[0]
+    return propagate_sets(frames_linear, [holes], guarded, near, device, still=still)[0]
 
 
 def propagate_sets(frames_linear: np.ndarray, hole_sets: list[np.ndarray], guarded: bool = False,
-                   near: int = NEAR, device: str | torch.device = "cuda", kept: dict | None = None
-                   ) -> list[np.ndarray]:
+                   near: int = NEAR, device: str | torch.device = "cuda", kept: dict | None = None,
+                   still: bool = True) -> list[np.ndarray]:
     """``seamed_propagation`` of one shot for each of several hole sets (bool (F, H, W)
     each), in one batch: each step of the work launches once for every set. Returns one
-    (F, H, W, 3) fill per set, in order. ``kept``: see ``completed_flows``."""
+    (F, H, W, 3) fill per set, in order. ``kept``: see ``completed_flows``; ``still``: see
+    ``propagate.seamed_propagation``."""
     frames_np = np.maximum(np.asarray(frames_linear, dtype=np.float32), 0.0)
     if frames_np.ndim != 4 or frames_np.shape[-1] != 3 or any(h.shape != frames_np.shape[:3] for h in hole_sets):
         raise ShapeError(f"seamed_propagation needs (F, H, W, 3) and (F, H, W), got {frames_np.shape}, "
@@ -264,7 +267,14 @@ def propagate_sets(frames_linear: np.ndarray, hole_sets: list[np.ndarray], guard
     out = result.permute(0, 2, 3, 1).cpu().numpy()
     for j, k in enumerate(todo):
         results[k] = np.where(sets[j][..., None], out[j * n:(j + 1) * n], frames_np)
+        if still and not guarded:  # the unmoved copy where the background is still, on the host, as on the CPU
+            results[k] = still_first(frames_np, sets[j], results[k], _on_host(forward, j, n), _on_host(backward, j, n))
     return results
+
+
+def _on_host(flows: torch.Tensor, j: int, n: int) -> np.ndarray:
+    """Set ``j``'s flows of a batch of ``n``-frame sets, (N, 2, H, W) -> (n, H, W, 2) on the host."""
+    return flows[j * n:(j + 1) * n].permute(0, 2, 3, 1).cpu().numpy()
 
 
 def _telea_on_host(result: torch.Tensor, rest: torch.Tensor) -> torch.Tensor:
@@ -329,11 +339,12 @@ class DevicePropagation:
     frames``; ``sets(frames, hole_sets)`` fills several hole sets of one shot in one batch.
     Fills made with one ``kept`` dict reuse each other's DIS flow (``completed_flows``)."""
 
-    def __init__(self, device, guarded: bool = False, kept: dict | None = None):
-        self.device, self.guarded, self.kept = device, guarded, kept
+    def __init__(self, device, guarded: bool = False, kept: dict | None = None, still: bool = True):
+        self.device, self.guarded, self.kept, self.still = device, guarded, kept, still
 
     def __call__(self, frames_linear: np.ndarray, holes: np.ndarray) -> np.ndarray:
         return self.sets(frames_linear, [holes])[0]
 
     def sets(self, frames_linear: np.ndarray, hole_sets: list[np.ndarray]) -> list[np.ndarray]:
-        return propagate_sets(frames_linear, hole_sets, self.guarded, device=self.device, kept=self.kept)
+        return propagate_sets(frames_linear, hole_sets, self.guarded, device=self.device, kept=self.kept,
+                              still=self.still)

@@ -29,7 +29,10 @@ cityCC0.mpg) and on the four development shots:
   on the panning shots, +0.02 to +0.13 dB on the development shots. Still chains are
   left alone: their seam is only noise (-0.1 to -0.2 dB when corrected).
 
-Then both steady the fill along the flow (``fill.temporal``).
+Then both steady the fill along the flow (``fill.temporal``). Last, where the background
+behind the hole is still, seamed propagation copies each hole pixel unchanged from the
+nearest frame that shows it (``fill.still.still_first``): no flow noise, no resampling
+blur. The guarded variant, for holes over moving subjects, does not.
 
 Reference frames (``references``: frames whose hole the artist painted) are known frames
 to the chains, so their painting is carried along the motion like footage. A still
@@ -50,6 +53,7 @@ from ..parallel import map_frames
 from .chains import STILL_SNAP, blend_hits, follow, place_fill
 from .classical import diffuse_into
 from .flow import GUARDED_FLOW_DILATE, completed_flow
+from .still import still_first
 from .temporal import TEMPORAL_SWEEPS, smooth_along_flow
 
 AGREEMENT = 0.15  # max |forward - backward| in the training space (ACEScct) to trust a blend
@@ -99,14 +103,18 @@ def seam_offset(frame_enc: np.ndarray, ring: np.ndarray, propagated_enc: np.ndar
 
 
 def seamed_propagation(frames_linear: np.ndarray, holes: np.ndarray, guarded: bool = False,
-                       near: int = NEAR, references: frozenset = frozenset()) -> np.ndarray:
+                       near: int = NEAR, references: frozenset = frozenset(), still: bool = True) -> np.ndarray:
     """(F, H, W, 3) scene-linear, bool (F, H, W) -> (F, H, W, 3): flow-guided propagation
     (as the ``flowprop`` baseline) with still chains snapped and seams matched (see the
-    module docstring); where no chain lands, ``LEFTOVER``; known pixels are the input's.
+    module docstring) and, where the background is still, the unmoved copy laid over it
+    (``fill.still.still_first``); where no chain lands, ``LEFTOVER``; known pixels are the
+    input's.
 
     ``guarded``: keep a propagated colour only where the forward and backward chains
     agree, or where one direction alone lands within ``near`` frames (see the module docstring).
-    ``references``: indices of frames whose hole was painted (their ``holes`` are False)."""
+    ``references``: indices of frames whose hole was painted (their ``holes`` are False).
+    ``still=False`` leaves the unmoved copy out (as the held-out check's holes take it:
+    ``pipeline.holdout.input_configurations``)."""
     frames = np.maximum(np.asarray(frames_linear, dtype=np.float32), 0.0)
     if frames.ndim != 4 or frames.shape[-1] != 3 or holes.shape != frames.shape[:3]:
         raise ShapeError(f"seamed_propagation needs (F, H, W, 3) and (F, H, W), got {frames.shape}, {holes.shape}")
@@ -115,7 +123,10 @@ def seamed_propagation(frames_linear: np.ndarray, holes: np.ndarray, guarded: bo
     flow = completed_flow(frames, holes, dilate=GUARDED_FLOW_DILATE) if guarded else completed_flow(frames, holes)
     result = chain_fill(frames, holes, flow, guarded, near, references)
     del frames  # the filter reads the fill alone: at plate resolution a copy of the shot less at its peak
-    return smooth_along_flow(result, holes, flow.forward, flow.backward, TEMPORAL_SWEEPS)
+    result = smooth_along_flow(result, holes, flow.forward, flow.backward, TEMPORAL_SWEEPS)
+    if guarded or not still:
+        return result
+    return still_first(frames_linear, holes, result, flow.forward, flow.backward, references)
 
 
 def reference_light(frame: np.ndarray, ring: np.ndarray, painted: np.ndarray, hole: np.ndarray) -> np.ndarray:

@@ -6,20 +6,40 @@ frames where the hole has moved away. Following DIS flow there adds its noise: c
 drift past the still-chain snap (``fill.propagate``), sample bilinearly and land on the
 wrong content near moving people. On a near-still stretch of bikes.mp4 (48 frames at
 272x640, people-shaped holes) this copy scored 27.48 dB against seamed propagation's
-24.71. It is what ``renderer evaluate``'s ``temporal-nearest`` measures; as a candidate
+24.71. It is what ``renderer evaluate``'s ``temporal-nearest`` measures. As a candidate
 pre-fill of the held-out check it was dropped (docs/decisions/0021): over a moving camera
 any motion shows up as a misplaced copy, and the check's holes, which move with the
 frame, could not tell where it wins.
+
+So the copy is decided frame pair by frame pair, on the footage itself (``still_sources``,
+docs/decisions/0024): frame t's hole takes the copy from frame s only where, on the ring
+of pixels around t's hole that both frames know, s's pixels, unmoved, match t's within
+``STILL_TOLERANCE`` times what one step of the flow leaves there, and better than s moved
+by one pixel in any direction (``best_shift_is_zero``). Seamed propagation
+(``fill.propagate``) then lays the copy over its own fill (``still_first``).
 """
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
+from ..colour import encode
 from ..errors import ShapeError
+from ..parallel import map_frames
+from .chains import STILL_SNAP, bilinear
 from .classical import check_video, telea_frame
 
 NO_FRAME = -1  # index of the source frame where no frame shows the pixel
+STILL_RING = 4  # px: the ring of known pixels around a frame's hole on which a copy is tested
+# how much worse than one step of the flow an unmoved copy may match the ring. With the
+# alignment test (``best_shift_is_zero``), chosen on three shots with people-shaped holes
+# (hole PSNR of propagation with the copy, tolerance 1.5 / 2.0): bikes.mp4 from frame 140,
+# still, 27.39 / 27.54 (24.71 without the copy); bikes' people over the still city with
+# grain, 30.20 / 30.21 (28.30); bikes.mp4 from frame 10 at 768x576, a moving camera,
+# 33.52 / 33.52 (33.47). Without the alignment test the moving camera lost 0.36 dB at 1.5
+STILL_TOLERANCE = 2.0
+STILL_MIN_RING = 16  # ring pixels known in both frames below which a copy is not trusted
 
 
 def nearest_known_source(holes: np.ndarray) -> np.ndarray:
@@ -69,3 +89,117 @@ def still_copy(frames: np.ndarray, holes: np.ndarray) -> np.ndarray:
             unseen[ys[~shown], xs[~shown]] = True
             out[t] = telea_frame(out[t], unseen)
     return np.where(holes[..., None], out, frames)
+
+
+def flow_ring_error(frames: np.ndarray, holes: np.ndarray, forward, backward, t: int, ys: np.ndarray,
+                    xs: np.ndarray, frame_t_enc: np.ndarray) -> float:
+    """The mean absolute difference, in the training space, between frame t's ring pixels
+    (``ys``, ``xs``; their encoded values ``frame_t_enc`` (N, 3)) and what one step of the
+    flow brings there from frame t+1 and t-1 (a bilinear sample, or the pixel itself where
+    the step is under ``STILL_SNAP``, as the chains take it), over the landings on known
+    pixels. ``forward``/``backward``: ``fill.flow.CompletedFlow``'s. inf where none lands."""
+    n, h, w = holes.shape
+    errors = []
+    for step, flows in ((1, forward), (-1, backward)):
+        u = t + step
+        if not 0 <= u < n:
+            continue
+        f = flows[t][ys, xs]
+        still = np.hypot(f[:, 0], f[:, 1]) < STILL_SNAP
+        px = np.where(still, xs, xs + f[:, 0]).astype(np.float32)
+        py = np.where(still, ys, ys + f[:, 1]).astype(np.float32)
+        iy = np.clip(np.rint(py).astype(np.int64), 0, h - 1)
+        ix = np.clip(np.rint(px).astype(np.int64), 0, w - 1)
+        known = ~holes[u][iy, ix]
+        if known.any():
+            got = encode(np.maximum(bilinear(frames[u], px[known], py[known]), 0.0))
+            errors.append(np.abs(got - frame_t_enc[known]).mean(axis=1))
+    return float(np.concatenate(errors).mean()) if errors else float("inf")
+
+
+def best_shift_is_zero(frames: np.ndarray, holes: np.ndarray, s: int, ys: np.ndarray, xs: np.ndarray,
+                       ring_enc: np.ndarray) -> bool:
+    """Whether frame ``s``, unmoved, matches the ring pixels (``ys``, ``xs``; their values in
+    the frame tested, encoded, ``ring_enc``) at least as well as moved by one pixel in any
+    of the eight directions, over the ring pixels every shift finds known in ``s``."""
+    n, h, w = holes.shape
+    shifts = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+    known = np.ones(ys.shape, bool)
+    for dy, dx in shifts:
+        known &= ~holes[s, np.clip(ys + dy, 0, h - 1), np.clip(xs + dx, 0, w - 1)]
+    if known.sum() < STILL_MIN_RING:
+        return False
+    ys, xs, target = ys[known], xs[known], ring_enc[known]
+    errors = {(dy, dx): float(np.abs(encode(np.maximum(frames[s, np.clip(ys + dy, 0, h - 1),
+                                                                  np.clip(xs + dx, 0, w - 1)], 0.0)) - target).mean())
+              for dy, dx in shifts}
+    return errors[(0, 0)] <= min(errors.values())
+
+
+def still_sources(frames: np.ndarray, holes: np.ndarray, forward, backward,
+                  references: frozenset = frozenset()) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(F, H, W, 3) scene-linear, bool (F, H, W) holes, their completed flow (``forward``,
+    ``backward``: ``fill.flow.CompletedFlow``'s) -> for each frame, (ys, xs, sources): the
+    hole pixels that take an unmoved copy and the frame each copies from. A pixel's source
+    is the nearest frame that shows its position (``nearest_known_source``), taken where
+    that frame, unmoved, matches this one on the ring of ``STILL_RING`` px of pixels both
+    know around this frame's hole within ``STILL_TOLERANCE`` times as well as one step of
+    the flow does (``flow_ring_error``), and at least as well as moved by a pixel
+    (``best_shift_is_zero``: where people around the hole make the flow poor, the first
+    test alone let a moving camera through). Frames in ``references`` (painted by the artist,
+    in their own light) are never a source. Only the box of positions some frame shows is
+    scanned: a fixed hole that never moves has nothing to copy and costs nothing."""
+    check_video(frames, holes)
+    n = holes.shape[0]
+    none = np.zeros(0, np.int64)
+    out = [(none, none, none)] * n
+    never = holes.all(axis=0)  # (H, W): positions no frame shows
+    ys_all, xs_all = np.nonzero(holes.any(axis=0) & ~never)
+    if ys_all.size == 0:
+        return out
+    grow = STILL_RING + 1
+    y0, x0 = max(int(ys_all.min()) - grow, 0), max(int(xs_all.min()) - grow, 0)
+    y1, x1 = min(int(ys_all.max()) + grow + 1, holes.shape[1]), min(int(xs_all.max()) + grow + 1, holes.shape[2])
+    source = nearest_known_source(np.ascontiguousarray(holes[:, y0:y1, x0:x1]))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * STILL_RING + 1,) * 2)
+
+    def decide(t: int) -> None:
+        hole = holes[t, y0:y1, x0:x1]
+        if not (hole & ~never[y0:y1, x0:x1]).any():
+            return
+        ring = (cv2.dilate(hole.astype(np.uint8), kernel) > 0) & ~hole
+        rys, rxs = np.nonzero(ring)
+        if rys.size < STILL_MIN_RING:
+            return
+        ring_enc = encode(np.maximum(frames[t, y0 + rys, x0 + rxs], 0.0))
+        reference = flow_ring_error(frames, holes, forward, backward, t, y0 + rys, x0 + rxs, ring_enc)
+        hys, hxs = np.nonzero(hole)
+        sources = source[t, hys, hxs]
+        taken = np.zeros(sources.shape, bool)
+        for s in np.unique(sources[sources != NO_FRAME]):
+            if int(s) in references:
+                continue
+            both = ~holes[s, y0 + rys, x0 + rxs]
+            if both.sum() < STILL_MIN_RING:
+                continue
+            unmoved = encode(np.maximum(frames[s, y0 + rys[both], x0 + rxs[both]], 0.0))
+            if np.abs(unmoved - ring_enc[both]).mean() <= STILL_TOLERANCE * reference \
+                    and best_shift_is_zero(frames, holes, s, y0 + rys, x0 + rxs, ring_enc):
+                taken |= sources == s
+        out[t] = (y0 + hys[taken], x0 + hxs[taken], sources[taken].astype(np.int64))
+
+    map_frames(decide, n)
+    return out
+
+
+def still_first(frames: np.ndarray, holes: np.ndarray, fill: np.ndarray, forward, backward,
+                references: frozenset = frozenset()) -> np.ndarray:
+    """``fill`` (F, H, W, 3) of ``holes`` with every hole pixel that ``still_sources`` gives a
+    source copied from it unchanged (clipped at 0, as the propagation's frames are)."""
+    picks = still_sources(frames, holes, forward, backward, references)
+    if not any(ys.size for ys, _, _ in picks):
+        return fill
+    out = fill.copy()
+    for t, (ys, xs, sources) in enumerate(picks):
+        out[t, ys, xs] = np.maximum(frames[sources, ys, xs], 0.0)
+    return out

@@ -20,7 +20,7 @@ from ..colour import linear_to_srgb
 from ..errors import ShapeError
 from ..fill.classical import telea
 from ..fill.device import DevicePropagation
-from ..fill.propagate import guarded_propagation, propagation_calls, seamed_propagation
+from ..fill.propagate import propagation_calls, seamed_propagation
 from ..presets import Preset
 
 
@@ -163,27 +163,28 @@ def choose_fill(frames_linear: np.ndarray, holes: np.ndarray, held_out: np.ndarr
     return name, filled[name], errors
 
 
-def baseline_fills(context=None, device=None, references: frozenset = frozenset()) -> dict:
+def baseline_fills(context=None, device=None, references: frozenset = frozenset(), still: bool = True,
+                   kept: dict | None = None) -> dict:
     """The non-learning fills the standard preset starts from and measures itself against:
-    flow-guided propagation with still chains snapped and seams matched
-    (``fill.propagate.seamed_propagation``, the default), its guarded variant
-    (``guarded_propagation``), and Telea. With a
-    ``region.Context`` they take the training crop but look at the wider box. With a
-    CUDA ``device`` the propagation runs there (``fill.device``), and fills
-    several hole sets in one batch (see ``fill_sets``). ``references``: the indices of
-    frames whose hole the artist painted; on the CPU the propagations bring what they
-    carry from them to each frame's light (``fill.propagate``)."""
+    flow-guided propagation with still chains snapped, seams matched and the unmoved copy
+    where the background is still (``fill.propagate.seamed_propagation``, the default; with
+    ``still=False`` without that copy), its guarded variant (``guarded_propagation``), and
+    Telea. With a ``region.Context`` they take the training crop but look at the wider box.
+    With a CUDA ``device`` the propagation runs there (``fill.device``), and fills several
+    hole sets in one batch (see ``fill_sets``); fills made with one ``kept`` dict share
+    their DIS flows. ``references``: the indices of frames whose hole the artist painted;
+    on the CPU the propagations bring what they carry from them to each frame's light
+    (``fill.propagate``)."""
     if device is not None and str(device).startswith("cuda"):
-        kept: dict = {}  # their DIS flows, shared while this set of fills lives
-        seamed, guarded = DevicePropagation(device, kept=kept), DevicePropagation(device, True, kept=kept)
-    elif references:
+        kept = {} if kept is None else kept  # their DIS flows, shared while this set of fills lives
+        seamed = DevicePropagation(device, kept=kept, still=still)
+        guarded = DevicePropagation(device, True, kept=kept)
+    else:
         def seamed(f, h):
-            return seamed_propagation(f, h, references=references)
+            return seamed_propagation(f, h, references=references, still=still)
 
         def guarded(f, h):
             return seamed_propagation(f, h, guarded=True, references=references)
-    else:
-        seamed, guarded = seamed_propagation, guarded_propagation
 
     fills = {"propagation": seamed, "guarded": guarded, "telea": lambda f, h: telea(np.maximum(f, 0.0), h)}
     return fills if context is None else {name: context.wrap(fn) for name, fn in fills.items()}
@@ -223,15 +224,21 @@ def input_configurations(frames: np.ndarray, holes: np.ndarray, preset: Preset, 
             return np.where(h[..., None], 0.0, f).astype(np.float32)
 
         return [Configuration(holes=h, prefill=blank(frames, h)) for h in [holes] + unions], {}, None
-    fills = baseline_fills(context, device, references)
+    # the unmoved copy (``fill.still``) is for the real hole alone: the check's extra holes
+    # move where a real fixed hole does not, so other frames show what they cover and the
+    # copy would be credited there with what the real hole never gets (on a fixed box over
+    # bikes@140 the check then kept the pre-fill where the network's blend was 0.2 dB ahead)
+    kept: dict = {}
+    fills = baseline_fills(context, device, references, still=False, kept=kept)
     sets = [holes] + unions[:-1]
     default = next(iter(fills))
     ahead, made = None, {}
     if hasattr(fills[default], "sets"):  # batched: the default fill of every set at once, the held-out one too
-        *ahead, made[default] = fill_sets(fills[default], frames, sets + [unions[-1]])
+        *ahead, made[default] = fill_sets(fills[default], frames, sets[1:] + [unions[-1]])
     name, held_out_fill, errors = choose_fill(frames, holes, unions[-1], fills, log=cb.log, margin=PREFILL_MARGIN,
                                               made=made)
-    prefills = ahead if ahead is not None and name == default else fill_sets(fills[name], frames, sets)
+    real = baseline_fills(context, device, references, kept=kept)[name](frames, holes)
+    prefills = [real] + (ahead if ahead is not None and name == default else fill_sets(fills[name], frames, sets[1:]))
     configs = [Configuration(holes=h, prefill=p) for h, p in zip(sets, prefills)]
     configs.append(Configuration(holes=unions[-1], prefill=held_out_fill))
     return configs, errors, name

@@ -9,6 +9,8 @@ choose between the network, its average with the pre-fill and the non-learning f
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import torch
 
@@ -22,6 +24,10 @@ SELECT_MARGIN = 0.03  # a learned fill must beat every baseline by this much on 
 GIVE_UP_AFTER = 2
 # "blend": the network's fill and the pre-fill, each this much, averaged in the training space
 BLEND_WEIGHT = 0.5
+# the share of the run's wall time training may take while the final choice would still keep
+# the pre-fill (``HeldOutCheck.over_budget``, ``budget_verdict``): where the output is the
+# pre-fill, the time spent training is the user's loss (docs/decisions/0025)
+TRAIN_SHARE = 0.25
 
 
 def held_out_error_on_device(fill_enc, region, target) -> float:
@@ -43,7 +49,8 @@ class HeldOutCheck:
     the network refines; device: where the network's fills are."""
 
     def __init__(self, configs: list[Configuration], work_frames: np.ndarray, baseline_errors: dict,
-                 prefill_name: str | None, device: torch.device):
+                 prefill_name: str | None, device: torch.device, started: float | None = None):
+        self.started = time.monotonic() if started is None else started  # when the run began
         self.held_out, self.real = configs[-1], configs[0].holes
         self.work_frames, self.baseline_errors, self.prefill_name = work_frames, baseline_errors, prefill_name
         self.device = device
@@ -97,6 +104,29 @@ class HeldOutCheck:
         line = ("held-out check (MSE x detail penalty on known pixels under extra holes): "
                 + ", ".join(f"{k} {v:.5f}" for k, v in errors.items()) + f"; keeping {choice}")
         return choice, line
+
+    def over_budget(self, train_seconds: float) -> bool:
+        """Whether training has taken ``TRAIN_SHARE`` of the run's wall time so far."""
+        elapsed = time.monotonic() - self.started
+        return self.decisive and train_seconds >= TRAIN_SHARE * max(elapsed, 1e-9)
+
+    def budget_verdict(self, infer) -> str | None:
+        """Once training has taken its share of the time (``over_budget``): why to stop, or
+        None to go on. The final choice (``choose``) is made now on the network's fill by
+        ``infer``; where it would keep the pre-fill, the rest of the schedule is time the
+        user pays for a maybe. The same scores as the final choice, detail included: the
+        network's plain error can lead while its smooth fill loses on the score."""
+        if not self.decisive:
+            return None
+        learned = self.scores(infer(None, config=self.config))
+        choice, _ = self.choose(learned)
+        if choice in learned:
+            return None
+        best = min(learned, key=learned.get)
+        return (f"training has taken {100 * TRAIN_SHARE:.0f} % of the run and on held-out holes the best learned "
+                f"fill ({best} {learned[best]:.5f}) does not beat the best non-learning fill "
+                f"({min(self.baseline_errors.values()):.5f}) by {100 * SELECT_MARGIN:.0f} %; "
+                f"keeping {self.prefill_name}")
 
     def give_up(self, errors: list[float], remaining: int) -> str | None:
         """Why training cannot pay any more, or None. From the ``GIVE_UP_AFTER``-th

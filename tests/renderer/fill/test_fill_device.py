@@ -197,7 +197,8 @@ def test_batched_pre_fills_are_the_one_at_a_time_ones(monkeypatch):
     holes = box_holes(8, 48, 64, 14, 10, 12, move=3)
     plain = holdout.baseline_fills
     monkeypatch.setattr(holdout, "baseline_fills",
-                        lambda context=None, device=None, references=frozenset(): plain(context, "cpu"))
+                        lambda context=None, device=None, references=frozenset(), still=True, kept=None:
+                        plain(context, "cpu", still=still))
     one_at_a_time, errors_a, name_a = holdout.input_configurations(frames, holes, STANDARD, 0, Callbacks())
     calls = []
 
@@ -206,10 +207,14 @@ def test_batched_pre_fills_are_the_one_at_a_time_ones(monkeypatch):
             calls.append(len(hole_sets))
             return super().sets(frames_linear, hole_sets)
 
-    monkeypatch.setattr(holdout, "baseline_fills", lambda context=None, device=None, references=frozenset(): dict(
-        plain(context, "cpu"), propagation=Counted("cpu"), guarded=Counted("cpu", True)))
+    monkeypatch.setattr(holdout, "baseline_fills",
+                        lambda context=None, device=None, references=frozenset(), still=True, kept=None: dict(
+                            plain(context, "cpu"), propagation=Counted("cpu", still=still),
+                            guarded=Counted("cpu", True)))
     batched, errors_b, name_b = holdout.input_configurations(frames, holes, STANDARD, 0, Callbacks())
-    assert calls == [len(batched), 1]  # every set's seamed fill at once, then the guarded held-out one
+    # the seamed fill of every set with extra holes at once, the held-out one too; the guarded
+    # held-out one; then the real hole's, with the unmoved copy
+    assert calls == [len(batched) - 1, 1, 1]
     assert name_a == name_b == "propagation"
     for a, b in zip(one_at_a_time, batched):
         assert np.array_equal(a.holes, b.holes)

@@ -167,6 +167,7 @@ def test_extra_hole_loss_is_trained_only_on_configurations_with_extra_holes(monk
 
     monkeypatch.setattr(renderer.loop, "train_step", spy)
     monkeypatch.setattr(HeldOutCheck, "give_up", lambda *args: None)  # every step trains, whatever it buys
+    monkeypatch.setattr(HeldOutCheck, "budget_verdict", lambda *args: None)
     learning = always_learning(STANDARD)  # every chain lands in this hole: standard alone would not train
     inpaint_arrays(frames, holes, preset=learning, steps=4)
     inpaint_arrays(frames, holes, preset=replace(learning, w_extra_hole=0.0), steps=2)

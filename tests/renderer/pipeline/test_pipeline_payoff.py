@@ -67,7 +67,9 @@ def test_inference_without_a_checkpoint_works_where_nothing_is_trained(tmp_path)
 def test_training_that_cannot_pay_stops_early_and_still_serves_inference(tmp_path, monkeypatch):
     from renderer.pipeline.selection import HeldOutCheck
 
-    monkeypatch.setattr(HeldOutCheck, "give_up", lambda self, errors, remaining: "no hope" if len(errors) >= 2 else None)
+    monkeypatch.setattr(HeldOutCheck, "give_up",
+                        lambda self, errors, remaining: "no hope" if len(errors) >= 2 else None)
+    monkeypatch.setattr(HeldOutCheck, "over_budget", lambda self, train_seconds: False)
     still = np.repeat(smooth_video(1, 48, 64), 6, axis=0)
     holes = box_holes(6, 48, 64, 16, 20, 10, move=0)
     notes: list[str] = []
@@ -77,3 +79,18 @@ def test_training_that_cannot_pay_stops_early_and_still_serves_inference(tmp_pat
     inferred = inpaint_arrays(still, holes, preset=STANDARD, steps=30, work_dir=tmp_path, fresh=False, mode="infer",
                               grain="off")
     assert np.array_equal(inferred.frames, trained.frames), "the stopped run is a finished one for inference"
+
+
+def test_training_past_its_share_of_the_time_stops_where_the_network_is_not_ahead(tmp_path, monkeypatch):
+    from renderer.pipeline.selection import HeldOutCheck
+
+    monkeypatch.setattr(HeldOutCheck, "over_budget", lambda self, train_seconds: True)  # as on a slow machine
+    still = np.repeat(smooth_video(1, 48, 64), 6, axis=0)
+    holes = box_holes(6, 48, 64, 16, 20, 10, move=0)
+    notes: list[str] = []
+    result = inpaint_arrays(still, holes, preset=STANDARD, steps=30, work_dir=tmp_path, grain="off",
+                            callbacks=Callbacks(log=notes.append))
+    stopped = [n for n in notes if n.startswith("training stopped at step 1 of 30: training has taken 25 %")]
+    assert stopped and "does not beat the best non-learning fill" in stopped[0], notes
+    assert any(n.startswith("held-out error by step: 1 ") for n in notes), "the log shows each check's error"
+    assert result.kept != "network"

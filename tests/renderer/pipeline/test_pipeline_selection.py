@@ -4,6 +4,8 @@ pre-fill, or the pre-fill, judged on held-out holes over known pixels
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 import torch
@@ -12,7 +14,7 @@ from renderer.colour import decode, encode
 from renderer.pipeline.holdout import Configuration, held_out_error
 from renderer.pipeline.output import Output
 from renderer.pipeline.region import Region
-from renderer.pipeline.selection import BLEND_WEIGHT, SELECT_MARGIN, HeldOutCheck
+from renderer.pipeline.selection import BLEND_WEIGHT, SELECT_MARGIN, TRAIN_SHARE, HeldOutCheck
 
 from standard_kit import box_holes, smooth_video
 
@@ -107,3 +109,27 @@ def test_training_gives_up_only_when_the_network_cannot_reach_the_margin_at_its_
     assert check.give_up([3 * target, 2 * target], 4) is None, "improving fast enough to get there"
     assert check.give_up([2 * target, 0.9 * target], 0) is None, "already ahead"
     assert "keeping propagation" in check.give_up([3 * target, 3 * target], 4)
+
+
+def test_training_past_its_share_of_the_time_stops_unless_a_learned_fill_would_be_kept():
+    check, frames, _ = check_with()
+
+    def infer_with(fill_linear):
+        return lambda indices, config=0: torch.from_numpy(encode(fill_linear)).permute(0, 3, 1, 2)
+
+    reason = check.budget_verdict(infer_with(np.zeros_like(frames)))  # black: far behind
+    assert reason is not None and f"{100 * TRAIN_SHARE:.0f} % of the run" in reason and "keeping propagation" in reason
+    assert check.budget_verdict(infer_with(frames)) is None, "a network that fills the held-out pixels exactly pays"
+
+
+def test_the_time_share_counts_from_the_start_of_the_run():
+    frames = smooth_video(4, 32, 48, speed=1)
+    real = box_holes(4, 32, 48, 8, 12, 8, move=1)
+    configs = [Configuration(real, frames.copy()), Configuration(real | np.roll(real, 16, axis=2), frames.copy())]
+    check = HeldOutCheck(configs, frames, dict(BASELINES), "propagation", torch.device("cpu"),
+                         started=time.monotonic() - 100.0)
+    assert not check.over_budget(0.8 * TRAIN_SHARE * 100.0)
+    assert check.over_budget(1.2 * TRAIN_SHARE * 100.0)
+    undecided = HeldOutCheck(configs[:1] + [Configuration(real, frames.copy())], frames, dict(BASELINES),
+                             "propagation", torch.device("cpu"), started=time.monotonic() - 100.0)
+    assert not undecided.over_budget(90.0), "without held-out pixels there is nothing to stop for"
