@@ -227,7 +227,7 @@ def input_configurations(frames: np.ndarray, holes: np.ndarray, preset: Preset, 
     # the unmoved copy (``fill.still``) is for the real hole alone: the check's extra holes
     # move where a real fixed hole does not, so other frames show what they cover and the
     # copy would be credited there with what the real hole never gets (on a fixed box over
-    # bikes@140 the check then kept the pre-fill where the network's blend was 0.2 dB ahead)
+    # bikes@140 propagation's held-out score fell from 0.01311 to 0.00989 with it)
     kept: dict = {}
     fills = baseline_fills(context, device, references, still=False, kept=kept)
     sets = [holes] + unions[:-1]
