@@ -10,6 +10,7 @@ choose between the network, its average with the pre-fill and the non-learning f
 from __future__ import annotations
 
 import time
+from functools import cached_property
 
 import numpy as np
 import torch
@@ -57,10 +58,11 @@ class HeldOutCheck:
         self.config = len(configs) - 1  # the held-out configuration's index, for the network's fill of it
         self._target = None  # on a GPU: the held-out pixels and the plate's values there, on the device
 
-    @property
+    @cached_property
     def decisive(self) -> bool:
         """Whether the final choice can be made: baselines were measured, and the held-out
-        configuration blanks some known pixel."""
+        configuration blanks some known pixel. Found once: ``over_budget`` asks at every
+        training step."""
         return bool(self.baseline_errors) and bool(self.held_out.extra(self.real).any())
 
     def errors(self, net_enc: torch.Tensor, blend: bool) -> dict[str, float]:
@@ -108,7 +110,7 @@ class HeldOutCheck:
     def over_budget(self, train_seconds: float) -> bool:
         """Whether training has taken ``TRAIN_SHARE`` of the run's wall time so far."""
         elapsed = time.monotonic() - self.started
-        return self.decisive and train_seconds >= TRAIN_SHARE * max(elapsed, 1e-9)
+        return train_seconds >= TRAIN_SHARE * max(elapsed, 1e-9) and self.decisive
 
     def budget_verdict(self, infer) -> str | None:
         """Once training has taken its share of the time (``over_budget``): why to stop, or

@@ -21,6 +21,9 @@ from plugin.core.settings import KNOBS
 
 REPO = Path(__file__).resolve().parents[2]
 FIRST, LAST = 1001, 1003
+# a render that is still running when a test acts on it: "paper" trains its whole schedule,
+# where "preview" stops once training has taken a quarter of the run without paying
+LONG_RENDER = "paper"
 
 
 def finish(nuke, node, timeout=180.0, runner=None):
@@ -191,7 +194,8 @@ def test_render_writes_a_changed_source_with_a_raw_write(nuke, shots, renderer_s
 
 @pytest.mark.parametrize("how", ["cancel button", "progress bar"])
 def test_cancel_stops_the_job(nuke, shots, renderer_server, tmp_path, how):
-    node, _, _, _ = build_script(nuke, shots, tmp_path, server=renderer_server.endpoint, steps=20000)
+    node, _, _, _ = build_script(nuke, shots, tmp_path, server=renderer_server.endpoint, steps=20000,
+                                 preset=LONG_RENDER)
     node["render"].execute()
     from plugin.nuke import node as inpaint
 

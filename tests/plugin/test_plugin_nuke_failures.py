@@ -13,7 +13,8 @@ import threading
 import time
 
 import pytest
-from test_plugin_nuke import FIRST, LAST, build_script, finish, play_until_ended, wait_for_progress
+from test_plugin_nuke import (FIRST, LAST, LONG_RENDER, build_script, finish, play_until_ended,
+                              wait_for_progress)
 
 
 def test_stand_in_is_as_strict_as_nuke(nuke, tmp_path):
@@ -97,7 +98,8 @@ def test_failure_placing_the_result_releases_everything(nuke, shots, renderer_se
 def test_node_gone_mid_render_cancels_the_job(nuke, shots, renderer_server, tmp_path, how):
     from plugin.nuke import node as inpaint
 
-    node, _, _, _ = build_script(nuke, shots, tmp_path, server=renderer_server.endpoint, steps=20000)
+    node, _, _, _ = build_script(nuke, shots, tmp_path, server=renderer_server.endpoint, steps=20000,
+                                 preset=LONG_RENDER)
     node["render"].execute()
     runner = inpaint.running_jobs["Inpaint1"]
     wait_for_progress(nuke)
@@ -112,7 +114,8 @@ def test_node_gone_mid_render_cancels_the_job(nuke, shots, renderer_server, tmp_
 def test_node_renamed_mid_render_cancels_the_job(nuke, shots, renderer_server, tmp_path):
     from plugin.nuke import node as inpaint
 
-    node, _, _, _ = build_script(nuke, shots, tmp_path, server=renderer_server.endpoint, steps=20000)
+    node, _, _, _ = build_script(nuke, shots, tmp_path, server=renderer_server.endpoint, steps=20000,
+                                 preset=LONG_RENDER)
     node["render"].execute()
     runner = inpaint.running_jobs["Inpaint1"]
     wait_for_progress(nuke)
