@@ -44,6 +44,34 @@ def bilinear(image: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     return out.reshape((rows * cols,) + channels)[:n]
 
 
+def landing_sample(image: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Sample an (H, W, 3) frame at float points (N,) -> (N, 3): bicubic (OpenCV's, a = -0.75),
+    clamped per channel to the range of the four bilinear neighbours, border replicated.
+
+    A chain's colour is one sample of the frame it lands in. Bilinear there blurs pixel-scale
+    texture by up to a quarter of its contrast at a half-pixel offset; bicubic keeps it, and
+    the clamp keeps its overshoot from ringing at edges and from reaching past the four
+    known neighbours into the hole. On the 16 drone thumbnails and 2 static ones
+    (benchmarks/README.md), seamed propagation against a bilinear landing: +0.18 dB mean
+    (-0.16 to +0.83), detail 0.835 -> 0.893; unclamped bicubic +0.12 dB, down to -0.39."""
+    n = xs.shape[0]
+    if n == 0:
+        return np.zeros((0,) + image.shape[2:], np.float32)
+    h, w = image.shape[:2]
+    cols = min(n, REMAP_COLUMNS)
+    rows = -(-n // cols)
+    mx = np.zeros(rows * cols, np.float32)
+    my = np.zeros(rows * cols, np.float32)
+    mx[:n], my[:n] = xs, ys
+    out = cv2.remap(np.ascontiguousarray(image), mx.reshape(rows, cols), my.reshape(rows, cols), cv2.INTER_CUBIC,
+                    borderMode=cv2.BORDER_REPLICATE).reshape((rows * cols,) + image.shape[2:])[:n]
+    x0 = np.clip(np.floor(xs), 0, w - 1).astype(np.int64)
+    y0 = np.clip(np.floor(ys), 0, h - 1).astype(np.int64)
+    x1, y1 = np.minimum(x0 + 1, w - 1), np.minimum(y0 + 1, h - 1)
+    corners = np.stack([image[y0, x0], image[y0, x1], image[y1, x0], image[y1, x1]])
+    return np.clip(out, corners.min(axis=0), corners.max(axis=0))
+
+
 def follow(frames, holes, flows, start, step, max_distance, snap=0.0, starts=None):
     """Chain ``flows`` (forward: step=+1, backward: step=-1) from the pixels of bool (H, W)
     ``starts`` (default: the hole) of frame ``start``. A landing less than ``snap`` px from
@@ -84,7 +112,7 @@ def follow(frames, holes, flows, start, step, max_distance, snap=0.0, starts=Non
                 still_at[hit] = still
                 qx = np.where(still, xs[hit], qx).astype(np.float32)
                 qy = np.where(still, ys[hit], qy).astype(np.float32)
-            colours[hit] = bilinear(frames[nxt], qx, qy)
+            colours[hit] = landing_sample(frames[nxt], qx, qy)
             distance[hit] = d
             alive[hit] = False
         t = nxt
@@ -131,7 +159,7 @@ def flow_propagation(frames: np.ndarray, holes: np.ndarray, *, max_distance: int
     For each hole pixel of frame t the completed flow is chained forward and backward
     up to ``max_distance`` frames (default: the whole clip). A chain stops when it leaves
     the frame, and succeeds at the first frame where it lands on known pixels; the colour is
-    sampled there bilinearly. Forward and backward hits are blended with weights 1/distance.
+    sampled there (``landing_sample``). Forward and backward hits are blended with weights 1/distance.
     Pixels no chain reaches are filled by Telea from the frame with the propagated pixels.
     """
     check_video(frames, holes)

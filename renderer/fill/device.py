@@ -32,7 +32,7 @@ from ..parallel import map_frames
 from .chains import STILL_SNAP, TELEA_WEIGHT
 from .classical import telea_frame
 from .device_ops import diffuse, dilate, gaussian_blur
-from .flow import FLOW_DILATE, GUARDED_FLOW_DILATE, masked_flow
+from .flow import FLOW_DILATE, GUARDED_FLOW_DILATE, completion_regions, masked_flow
 from .propagate import AGREEMENT, LEFTOVER, NEAR, SEAM_RING, SEAM_SIGMA
 from .still import still_first
 from .temporal import TEMPORAL_SWEEPS
@@ -47,13 +47,14 @@ FLOWS_KEPT = 2  # DIS flows a ``DevicePropagation`` keeps: seamed and guarded pr
 def completed_flows(frames_np: np.ndarray, hole_sets: list[np.ndarray], holes: torch.Tensor, grow: int,
                     kept: dict | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """For each hole set, ``flow.masked_flow`` (on the CPU: Telea and DIS), replaced
-    inside each hole grown by ``grow`` px by diffusion from around it, on the device.
+    inside each hole grown by ``grow`` px (and, on still pairs, the flat pixels connected
+    to it: ``flow.completion_regions``, on the CPU) by diffusion from around it, on the device.
     frames_np (F, H, W, 3) scene-linear; hole_sets K bool (F, H, W); holes the same sets
     stacked on the device (K F, H, W) -> (forward, backward), (K F, 2, H, W) each: in each
     set, forward[t] is F(t -> t+1) (the last is zero), backward[t] is F(t -> t-1) (the
     first is zero), (dx, dy) in pixels. ``kept``: the last ``FLOWS_KEPT`` masked flows,
     by content, to reuse."""
-    raws = []
+    raws, flats = [], []
     frames_key = fingerprint_arrays(frames_np) if kept is not None else None
     for holes_np in hole_sets:
         key = (frames_key, fingerprint_arrays(holes_np)) if kept is not None else None
@@ -64,10 +65,18 @@ def completed_flows(frames_np: np.ndarray, hole_sets: list[np.ndarray], holes: t
                 while len(kept) >= FLOWS_KEPT:
                     kept.pop(next(iter(kept)))
                 kept[key] = flows
-        raws.append(np.concatenate(flows, axis=-1))
+        raws.append(np.concatenate(flows[:2], axis=-1))
+        flats.append(flows[2])
     raw = torch.from_numpy(np.concatenate(raws)).to(holes.device).permute(0, 3, 1, 2)
-    done = diffuse(raw, dilate(holes, grow))
+    grown = dilate(holes, grow)
     n = len(frames_np)
+    # on still pairs the flat pixels connected to the hole are replaced too (flow.completion_regions)
+    grown_np = grown.cpu().numpy()
+    regions = [completion_regions(grown_np[k * n:(k + 1) * n], flat, raw_k[..., :2])
+               for k, (flat, raw_k) in enumerate(zip(flats, raws))]
+    region_f = torch.from_numpy(np.concatenate([r[0] for r in regions])).to(holes.device)
+    region_b = torch.from_numpy(np.concatenate([r[1] for r in regions])).to(holes.device)
+    done = torch.cat([diffuse(raw[:, :2], region_f), diffuse(raw[:, 2:], region_b)], dim=1)
     done[n - 1::n, :2] = 0.0
     done[0::n, 2:] = 0.0
     return done[:, :2], done[:, 2:]
@@ -87,6 +96,45 @@ def _bilinear(flat: torch.Tensor, shape: tuple[int, int, int], f: torch.Tensor, 
     base = f * (h * w)
     return ((flat[base + y0 * w + x0] * (1 - ax) + flat[base + y0 * w + x1] * ax) * (1 - ay)
             + (flat[base + y1 * w + x0] * (1 - ax) + flat[base + y1 * w + x1] * ax) * ay)
+
+
+CUBIC_A = -0.75  # OpenCV's bicubic kernel
+
+
+def _cubic_weights(t: torch.Tensor) -> list[torch.Tensor]:
+    """The four bicubic tap weights (OpenCV's kernel) for the fractions t (N,) -> 4 x (N,)."""
+    a = CUBIC_A
+    w0 = ((a * (t + 1) - 5 * a) * (t + 1) + 8 * a) * (t + 1) - 4 * a
+    w1 = ((a + 2) * t - (a + 3)) * t * t + 1
+    w2 = ((a + 2) * (1 - t) - (a + 3)) * (1 - t) * (1 - t) + 1
+    return [w0, w1, w2, 1 - w0 - w1 - w2]
+
+
+def _landing_sample(flat: torch.Tensor, shape: tuple[int, int, int], f: torch.Tensor, x: torch.Tensor,
+                    y: torch.Tensor) -> torch.Tensor:
+    """``chains.landing_sample`` on the images ``flat`` (F * H * W, C) of ``shape`` (F, H, W)
+    at frame ``f`` (N,) and float points (x, y) (N,) -> (N, C): bicubic from 16 gathers,
+    clamped to the range of the four bilinear neighbours, border replicated."""
+    _, h, w = shape
+    x = x.clamp(0, w - 1)
+    y = y.clamp(0, h - 1)
+    xf, yf = x.floor(), y.floor()
+    wx, wy = _cubic_weights(x - xf), _cubic_weights(y - yf)
+    x0, y0 = xf.long(), yf.long()
+    base = f * (h * w)
+    out = 0.0
+    low = high = None
+    for j in range(4):
+        row = base + (y0 + j - 1).clamp(0, h - 1) * w
+        across = 0.0
+        for i in range(4):
+            v = flat[row + (x0 + i - 1).clamp(0, w - 1)]
+            across = across + v * wx[i][:, None]
+            if 1 <= i <= 2 and 1 <= j <= 2:
+                low = v if low is None else torch.minimum(low, v)
+                high = v if high is None else torch.maximum(high, v)
+        out = out + across * wy[j][:, None]
+    return torch.minimum(torch.maximum(out, low), high)
 
 
 def follow(frames_flat: torch.Tensor, holes_flat: torch.Tensor, flow_flat: torch.Tensor,
@@ -134,7 +182,7 @@ def follow(frames_flat: torch.Tensor, holes_flat: torch.Tensor, flow_flat: torch
             snapped = torch.hypot(px - sx, py - sy) < snap
             still[idx] = torch.where(hit, snapped, still[idx])
             qx, qy = torch.where(snapped, sx, px), torch.where(snapped, sy, py)
-        sampled = _bilinear(frames_flat, shape, nxt, qx, qy)
+        sampled = _landing_sample(frames_flat, shape, nxt, qx, qy)
         colours[idx] = torch.where(hit[:, None], sampled, colours[idx])
         distance[idx] = torch.where(hit, d, distance[idx])
         alive = alive & ~hit

@@ -4,6 +4,12 @@ what flow-guided propagation follows.
 DIS runs on the masked frames (each hole pre-filled with Telea, so DIS's patches see no
 object there); inside each hole, grown by a few pixels, the flow is replaced by diffusion
 from around it.
+
+Where a pair of frames is still, flat regions that touch the hole are replaced too. DIS
+cannot measure motion where there is no texture: on a locked-off night shot it put more
+than 1 px a frame into the flat sky beside a moving hole (the Telea pre-fill moving with
+it), the diffusion carried that into the hole, and chains drifted onto the buildings'
+edges (decision 0027).
 """
 
 from __future__ import annotations
@@ -17,6 +23,18 @@ from ..colour import linear_to_srgb
 from ..parallel import map_frames
 from .classical import check_video, diffuse_into, telea_frame
 
+# flat: the Gaussian-weighted (sigma FLAT_SIGMA px) mean squared gradient of the masked
+# display grey (0-255, Sobel over 8) under FLAT_FRACTION of the frame's median: flat for
+# this frame, so a soft plate is not all flat. On the 18 thumbnails of benchmarks/heldout,
+# against no flat regions: +0.43 dB mean (c8 +5.80, worst c1 -0.06); 0.1: +0.48. An
+# absolute limit (4 grey levels a pixel: +0.48) called 90 % of bikes.mp4 at 272x640 flat
+# and cost its moving blob 0.11 dB (decision 0027)
+FLAT_FRACTION = 0.05
+FLAT_SIGMA = 2.0
+# px a frame: a pair is still where the median flow of its textured known pixels is under
+# this, the chains' still snap (``chains.STILL_SNAP``). Without the test a flat truck roof
+# moving over a still road lost 0.63 dB (b1): there DIS carries the motion across the flat
+STILL_MOTION = 0.35
 FLOW_DILATE = 8  # px: flow this close to the hole is replaced too: DIS patches there overlap the fill
 # (chosen among 2-16 px on the development shots: 2 px loses up to 6 dB where a fixed box covers a moving scene)
 GUARDED_FLOW_DILATE = 2  # px: the guarded propagation diffuses the flow only this far (its guard does the rest)
@@ -70,12 +88,12 @@ class ScaledFlow:
 
 
 def masked_flow(frames: np.ndarray, holes: np.ndarray, dis_preset: int = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
-                factor: int = 1) -> tuple[np.ndarray, np.ndarray]:
+                factor: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """DIS flow between consecutive *masked* frames: each hole pre-filled with Telea first,
     so DIS's patches see no object there. Returns (forward, backward), (F, H, W, 2) each,
-    laid out as ``CompletedFlow``'s, with nothing completed yet. With ``factor`` > 1 the
-    masked frames are scaled down by it (area average) and the flow is of that size, in
-    its pixels."""
+    laid out as ``CompletedFlow``'s, with nothing completed yet, and bool (F, H, W) the
+    ``flat_mask`` of each masked frame. With ``factor`` > 1 the masked frames are scaled
+    down by it (area average) and the flow is of that size, in its pixels."""
     check_video(frames, holes)
     n = holes.shape[0]
     h, w = -(-holes.shape[1] // factor), -(-holes.shape[2] // factor)
@@ -87,6 +105,7 @@ def masked_flow(frames: np.ndarray, holes: np.ndarray, dis_preset: int = cv2.DIS
         return grey if factor == 1 else cv2.resize(grey, (w, h), interpolation=cv2.INTER_AREA)
 
     grey = map_frames(grey_of, n)
+    flat = np.stack(map_frames(lambda t: flat_mask(grey[t]), n))
     forward = np.zeros((n, h, w, 2), np.float32)
     backward = np.zeros((n, h, w, 2), np.float32)
 
@@ -96,19 +115,68 @@ def masked_flow(frames: np.ndarray, holes: np.ndarray, dis_preset: int = cv2.DIS
         backward[t + 1] = dis.calc(grey[t + 1], grey[t], None)
 
     map_frames(pair, n - 1)
-    return forward, backward
+    return forward, backward, flat
+
+
+def flat_mask(grey: np.ndarray) -> np.ndarray:
+    """uint8 (H, W) display grey -> bool (H, W): where it has too little texture, against
+    the rest of the frame, for DIS to measure motion (``FLAT_FRACTION``, ``FLAT_SIGMA``).
+    Nothing is flat in a frame whose median pixel has no texture."""
+    g = grey.astype(np.float32)
+    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3) / 8.0
+    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3) / 8.0
+    energy = cv2.GaussianBlur(gx * gx + gy * gy, (0, 0), FLAT_SIGMA)
+    return energy < FLAT_FRACTION * float(np.median(energy))
+
+
+def flat_reach(flat: np.ndarray, grown: np.ndarray) -> np.ndarray:
+    """bool (H, W) twice -> bool (H, W): the ``flat`` pixels outside ``grown`` that are
+    connected to it (8-neighbours) through flat pixels."""
+    joined = (flat | grown).astype(np.uint8)
+    _, labels = cv2.connectedComponents(joined, connectivity=8)
+    touching = np.unique(labels[grown])
+    return flat & ~grown & np.isin(labels, touching[touching > 0])
+
+
+def is_still(flow: np.ndarray, textured: np.ndarray, motion: float = STILL_MOTION) -> bool:
+    """Whether the flow (H, W, 2) of a pair is under ``motion`` px (median length) over the
+    ``textured`` pixels (bool (H, W)); False where fewer than 16 are textured."""
+    if textured.sum() < 16:
+        return False
+    return float(np.median(np.hypot(flow[..., 0][textured], flow[..., 1][textured]))) < motion
+
+
+def completion_regions(grown: np.ndarray, flat: np.ndarray, forward: np.ndarray, factor: int = 1
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Where the raw flow is replaced by diffusion: bool (F, H, W) for the forward flows
+    and for the backward ones. grown: the holes grown (F, H, W); flat: ``flat_mask`` of
+    each masked frame; forward: the raw forward flow (F, H, W, 2). Each region is the
+    grown hole and, for both flows of a still pair (t, t+1) (``is_still``, over frame t's
+    textured pixels outside its grown hole), the flat pixels connected to it
+    (``flat_reach``): forward[t] in frame t, backward[t+1] in frame t+1. ``factor``: the
+    flow is of the frames scaled down by it, in its pixels."""
+    regions_f, regions_b = grown.copy(), grown.copy()
+
+    def pair(t: int) -> None:
+        if is_still(forward[t], ~flat[t] & ~grown[t], STILL_MOTION / factor):
+            regions_f[t] |= flat_reach(flat[t], grown[t])
+            regions_b[t + 1] |= flat_reach(flat[t + 1], grown[t + 1])
+
+    map_frames(pair, len(grown) - 1)
+    return regions_f, regions_b
 
 
 def completed_flow(frames: np.ndarray, holes: np.ndarray, dis_preset: int = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
                    dilate: int = FLOW_DILATE, max_pixels: int = FLOW_MAX_PIXELS) -> CompletedFlow:
-    """``masked_flow``, then, inside each source frame's hole grown by ``dilate`` px, the
-    flow is replaced by diffusion from the hole border. Frames of more than ``max_pixels``
+    """``masked_flow``, then, inside each source frame's hole grown by ``dilate`` px (and,
+    on still pairs, the flat pixels connected to it: ``completion_regions``), the flow is
+    replaced by diffusion from the region's border. Frames of more than ``max_pixels``
     have their flow made and completed at a power-of-two fraction of their size
     (``flow_factor``; the hole: every pixel it touches) and scaled back up (bilinear) as
     each frame's flow is read (``ScaledFlow``)."""
     n, height, width = holes.shape
     factor = flow_factor(height, width, max_pixels)
-    forward, backward = masked_flow(frames, holes, dis_preset, factor)
+    forward, backward, flat = masked_flow(frames, holes, dis_preset, factor)
     h, w = forward.shape[1:3]
     if factor > 1:
         small = [cv2.resize(hh.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0 for hh in holes]
@@ -116,11 +184,12 @@ def completed_flow(frames: np.ndarray, holes: np.ndarray, dis_preset: int = cv2.
     else:
         small = list(holes)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * dilate + 1, 2 * dilate + 1))
-    grown = [cv2.dilate(hh.astype(np.uint8), kernel) > 0 if dilate > 0 else hh for hh in small]
+    grown = np.stack([cv2.dilate(hh.astype(np.uint8), kernel) > 0 if dilate > 0 else hh for hh in small])
+    regions_f, regions_b = completion_regions(grown, flat, forward, factor)
 
     def pair(t: int) -> None:
-        forward[t] = diffuse_into(forward[t], grown[t])
-        backward[t + 1] = diffuse_into(backward[t + 1], grown[t + 1])
+        forward[t] = diffuse_into(forward[t], regions_f[t])
+        backward[t + 1] = diffuse_into(backward[t + 1], regions_b[t + 1])
 
     map_frames(pair, n - 1)
     if factor == 1:

@@ -27,7 +27,7 @@ import numpy as np
 from ..colour import encode
 from ..errors import ShapeError
 from ..parallel import map_frames
-from .chains import STILL_SNAP, bilinear
+from .chains import STILL_SNAP, landing_sample
 from .classical import check_video, telea_frame
 
 NO_FRAME = -1  # index of the source frame where no frame shows the pixel
@@ -95,7 +95,7 @@ def flow_ring_error(frames: np.ndarray, holes: np.ndarray, forward, backward, t:
                     xs: np.ndarray, frame_t_enc: np.ndarray) -> float:
     """The mean absolute difference, in the training space, between frame t's ring pixels
     (``ys``, ``xs``; their encoded values ``frame_t_enc`` (N, 3)) and what one step of the
-    flow brings there from frame t+1 and t-1 (a bilinear sample, or the pixel itself where
+    flow brings there from frame t+1 and t-1 (``chains.landing_sample``, or the pixel itself where
     the step is under ``STILL_SNAP``, as the chains take it), over the landings on known
     pixels. ``forward``/``backward``: ``fill.flow.CompletedFlow``'s. inf where none lands."""
     n, h, w = holes.shape
@@ -112,7 +112,7 @@ def flow_ring_error(frames: np.ndarray, holes: np.ndarray, forward, backward, t:
         ix = np.clip(np.rint(px).astype(np.int64), 0, w - 1)
         known = ~holes[u][iy, ix]
         if known.any():
-            got = encode(np.maximum(bilinear(frames[u], px[known], py[known]), 0.0))
+            got = encode(np.maximum(landing_sample(frames[u], px[known], py[known]), 0.0))
             errors.append(np.abs(got - frame_t_enc[known]).mean(axis=1))
     return float(np.concatenate(errors).mean()) if errors else float("inf")
 

@@ -61,6 +61,21 @@ def test_follow_lands_where_the_opencv_chains_land():
     assert np.abs(theirs[0].numpy() - colours).max() < 2e-3  # OpenCV samples at 1/32 px
 
 
+def test_the_landing_sample_on_the_device_is_the_opencv_one():
+    rng = np.random.default_rng(5)
+    frames = (rng.random((2, 20, 24, 3)) * 2.0).astype(np.float32)
+    count = 500
+    f = rng.integers(0, 2, count)
+    x = rng.uniform(-1.0, 24.0, count).astype(np.float32)  # past the edges too: the border is replicated
+    y = rng.uniform(-1.0, 20.0, count).astype(np.float32)
+    ours = pt._landing_sample(torch.from_numpy(frames.reshape(-1, 3)), (2, 20, 24), torch.from_numpy(f),
+                              torch.from_numpy(x), torch.from_numpy(y)).numpy()
+    xc, yc = np.clip(x, 0, 23), np.clip(y, 0, 19)
+    theirs = np.concatenate([chains.landing_sample(frames[k], xc[f == k], yc[f == k]) for k in (0, 1)])
+    order = np.concatenate([np.flatnonzero(f == k) for k in (0, 1)])
+    assert np.abs(ours[order] - theirs).max() < 1e-4
+
+
 @pytest.mark.parametrize("guarded", [False, True])
 def test_the_port_fills_as_the_opencv_version_and_keeps_known_pixels(guarded):
     frames = smooth_video(8, 48, 64, speed=2) * 1.5  # values above 1.0 are plate values
