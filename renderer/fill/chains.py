@@ -52,8 +52,9 @@ def landing_sample(image: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndar
     texture by up to a quarter of its contrast at a half-pixel offset; bicubic keeps it, and
     the clamp keeps its overshoot from ringing at edges and from reaching past the four
     known neighbours into the hole. On the 16 drone thumbnails and 2 static ones
-    (benchmarks/README.md), seamed propagation against a bilinear landing: +0.18 dB mean
-    (-0.16 to +0.83), detail 0.835 -> 0.893; unclamped bicubic +0.12 dB, down to -0.39."""
+    (benchmarks/README.md), seamed propagation against a bilinear landing: +0.19 dB mean
+    (-0.16 to +0.83), detail 0.835 -> 0.893; unclamped bicubic +0.12 dB, down to -0.39
+    (docs/decisions/0026)."""
     n = xs.shape[0]
     if n == 0:
         return np.zeros((0,) + image.shape[2:], np.float32)

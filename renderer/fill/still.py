@@ -3,8 +3,8 @@ camera.
 
 Where the camera does not move, the background behind a hole is the same pixel in the
 frames where the hole has moved away. Following DIS flow there adds its noise: chains
-drift past the still-chain snap (``fill.propagate``), sample bilinearly and land on the
-wrong content near moving people. On a near-still stretch of bikes.mp4 (48 frames at
+drift past the still-chain snap (``fill.propagate``), resample and land on the wrong
+content near moving people. On a near-still stretch of bikes.mp4 (48 frames at
 272x640, people-shaped holes) this copy scored 27.48 dB against seamed propagation's
 24.71. It is what ``renderer evaluate``'s ``temporal-nearest`` measures. As a candidate
 pre-fill of the held-out check it was dropped (docs/decisions/0021): over a moving camera
