@@ -123,8 +123,10 @@ def test_the_temporal_filter_steadies_a_flickering_fill_and_keeps_known_pixels()
 
 def test_the_temporal_filter_brings_each_neighbour_to_the_frame_s_light(monkeypatch):
     n, h, w = 8, 40, 64
-    gain = np.linspace(1.0, 1.6, n, dtype=np.float32)[:, None, None, None]
-    truth = smooth_video(n, h, w, speed=2) * gain  # the light comes up through the shot
+    # the light comes up through the shot, faster and faster: a mean of the frames before and
+    # after is brighter than the frame between them
+    gain = (1.0 + np.linspace(0.0, 1.0, n, dtype=np.float32) ** 2)[:, None, None, None]
+    truth = smooth_video(n, h, w, speed=2) * gain
     holes = box_holes(n, h, w, 12, 16, 12, move=2)
     flows = panning_flows(n, h, w, 2)
     assert exposure_gain(truth[3], holes[3], truth[4], holes[4], flows[0][3]) == pytest.approx(
@@ -185,7 +187,8 @@ def test_a_hole_of_more_than_32767_pixels_is_filled(guarded):
     out = seamed_propagation(frames, holes, guarded=guarded)
     assert np.array_equal(out[~holes], frames[~holes])
     assert np.isfinite(out).all()
-    assert frames.min() - 1e-3 <= out[holes].min() and out[holes].max() <= frames.max() + 1e-3
+    # no sample from outside the frames' range: Telea and the seam's diffusion may pass it by a little
+    assert frames.min() - 5e-3 <= out[holes].min() and out[holes].max() <= frames.max() + 5e-3
 
 
 def test_the_landing_sample_keeps_pixel_texture_and_never_rings():
