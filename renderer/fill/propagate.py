@@ -193,9 +193,10 @@ def chain_fill(frames: np.ndarray, holes: np.ndarray, flow, guarded: bool, near:
 
 def propagation_calls(n_frames: int) -> int:
     """Per-frame calls (``parallel.map_frames``) one seamed or guarded propagation of
-    ``n_frames`` makes, for progress: Telea and DIS before the flow, its completion, the
-    chains, and the temporal filter's links and ``TEMPORAL_SWEEPS`` sweeps."""
-    return (5 + TEMPORAL_SWEEPS) * n_frames - 2
+    ``n_frames`` makes, for progress: Telea, the flat mask and DIS before the flow, its
+    still test and completion (``fill.flow.completed_flow``), the chains, and the temporal
+    filter's links and ``TEMPORAL_SWEEPS`` sweeps."""
+    return (7 + TEMPORAL_SWEEPS) * n_frames - 3
 
 
 def guarded_propagation(frames_linear: np.ndarray, holes: np.ndarray) -> np.ndarray:
