@@ -47,14 +47,15 @@ FLOWS_KEPT = 2  # DIS flows a ``DevicePropagation`` keeps: seamed and guarded pr
 def completed_flows(frames_np: np.ndarray, hole_sets: list[np.ndarray], holes: torch.Tensor, grow: int,
                     kept: dict | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """For each hole set, ``flow.masked_flow`` (on the CPU: Telea and DIS), replaced
-    inside each hole grown by ``grow`` px (and, on still pairs, the flat pixels connected
-    to it: ``flow.completion_regions``, on the CPU) by diffusion from around it, on the device.
+    inside each hole grown by ``grow`` px (and the flow beside it that leaves the
+    background's motion; on still pairs, the flat pixels connected to it:
+    ``flow.completion_regions``, on the CPU) by diffusion from around it, on the device.
     frames_np (F, H, W, 3) scene-linear; hole_sets K bool (F, H, W); holes the same sets
     stacked on the device (K F, H, W) -> (forward, backward), (K F, 2, H, W) each: in each
     set, forward[t] is F(t -> t+1) (the last is zero), backward[t] is F(t -> t-1) (the
     first is zero), (dx, dy) in pixels. ``kept``: the last ``FLOWS_KEPT`` masked flows,
     by content, to reuse."""
-    raws, flats = [], []
+    raws, flats, greys = [], [], []
     frames_key = fingerprint_arrays(frames_np) if kept is not None else None
     for holes_np in hole_sets:
         key = (frames_key, fingerprint_arrays(holes_np)) if kept is not None else None
@@ -67,13 +68,15 @@ def completed_flows(frames_np: np.ndarray, hole_sets: list[np.ndarray], holes: t
                 kept[key] = flows
         raws.append(np.concatenate(flows[:2], axis=-1))
         flats.append(flows[2])
+        greys.append(flows[3])
     raw = torch.from_numpy(np.concatenate(raws)).to(holes.device).permute(0, 3, 1, 2)
     grown = dilate(holes, grow)
     n = len(frames_np)
-    # on still pairs the flat pixels connected to the hole are replaced too (flow.completion_regions)
+    # the flow that leaves the background's motion beside the hole and, on still pairs, the
+    # flat pixels connected to it are replaced too (flow.completion_regions)
     grown_np = grown.cpu().numpy()
-    regions = [completion_regions(grown_np[k * n:(k + 1) * n], flat, raw_k[..., :2])
-               for k, (flat, raw_k) in enumerate(zip(flats, raws))]
+    regions = [completion_regions(grown_np[k * n:(k + 1) * n], flat, raw_k[..., :2], 1, raw_k[..., 2:], grey)
+               for k, (flat, raw_k, grey) in enumerate(zip(flats, raws, greys))]
     region_f = torch.from_numpy(np.concatenate([r[0] for r in regions])).to(holes.device)
     region_b = torch.from_numpy(np.concatenate([r[1] for r in regions])).to(holes.device)
     done = torch.cat([diffuse(raw[:, :2], region_f), diffuse(raw[:, 2:], region_b)], dim=1)
