@@ -34,7 +34,7 @@ def test_the_background_s_motion_is_fitted_past_a_region_that_moves_otherwise():
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     zoom = np.stack([0.02 * (xs - w / 2) + 1.5, 0.02 * (ys - h / 2) - 0.5], -1)  # a push-in while panning
     flow = zoom + np.random.default_rng(1).normal(0, 0.05, zoom.shape).astype(np.float32)
-    flow[10:40, 10:50] = (6.0, 0.0)  # a third of the usable pixels move with something else
+    flow[10:40, 10:50] = (6.0, 0.0)  # a sixth of the usable pixels move with something else
     usable = np.ones((h, w), bool)
     usable[60:, :] = False
     fitted = background_motion(flow, usable)
