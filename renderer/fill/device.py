@@ -75,7 +75,7 @@ def completed_flows(frames_np: np.ndarray, hole_sets: list[np.ndarray], holes: t
     # the flow that leaves the background's motion beside the hole and, on still pairs, the
     # flat pixels connected to it are replaced too (flow.completion_regions)
     grown_np = grown.cpu().numpy()
-    regions = [completion_regions(grown_np[k * n:(k + 1) * n], flat, raw_k[..., :2], 1, raw_k[..., 2:], grey)
+    regions = [completion_regions(grown_np[k * n:(k + 1) * n], flat, raw_k[..., :2], backward=raw_k[..., 2:], grey=grey)
                for k, (flat, raw_k, grey) in enumerate(zip(flats, raws, greys))]
     region_f = torch.from_numpy(np.concatenate([r[0] for r in regions])).to(holes.device)
     region_b = torch.from_numpy(np.concatenate([r[1] for r in regions])).to(holes.device)

@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from ..colour import linear_to_srgb
+from ..method.flow import sample
 from ..parallel import map_frames
 from .classical import check_video, diffuse_into, telea_frame
 
@@ -54,8 +55,8 @@ FLOW_MAX_PIXELS = 1 << 20
 # Telea pre-fill moves with it) well past FLOW_DILATE. Chosen on the flow's error inside
 # the hole against the footage's own flow (mean, at the flow's size: 768x576 people
 # 7.8 -> 6.3 px; 2K drone, flow at half size, 1.75 -> 0.46), then checked on propagation
-# (decision 0029). OUTLIER_RING and OUTLIER_GAP
-# are px at full size; OUTLIER_MOTION px of the flow's own size, where DIS's error lives
+# (decision 0029). OUTLIER_RING and OUTLIER_GAP are px at full size; OUTLIER_MOTION px of
+# the flow's own size, where DIS's error lives
 OUTLIER_RING = 24  # how far past the grown hole the test looks (0: no test)
 OUTLIER_GAP = 8  # the background's motion is fitted on pixels this far past the grown hole and beyond
 OUTLIER_MOTION = 1.0
@@ -148,13 +149,19 @@ def flat_mask(grey: np.ndarray) -> np.ndarray:
     return energy < FLAT_FRACTION * float(np.median(energy))
 
 
-def flat_reach(flat: np.ndarray, grown: np.ndarray) -> np.ndarray:
-    """bool (H, W) twice -> bool (H, W): the ``flat`` pixels outside ``grown`` that are
-    connected to it (8-neighbours) through flat pixels."""
-    joined = (flat | grown).astype(np.uint8)
+def connected_reach(region: np.ndarray, grown: np.ndarray) -> np.ndarray:
+    """bool (H, W) twice -> bool (H, W): the ``region`` pixels outside ``grown`` that are
+    connected to it (8-neighbours) through region pixels."""
+    joined = (region | grown).astype(np.uint8)
     _, labels = cv2.connectedComponents(joined, connectivity=8)
     touching = np.unique(labels[grown])
-    return flat & ~grown & np.isin(labels, touching[touching > 0])
+    return region & ~grown & np.isin(labels, touching[touching > 0])
+
+
+def flat_reach(flat: np.ndarray, grown: np.ndarray) -> np.ndarray:
+    """The ``flat`` pixels (bool (H, W)) outside ``grown`` connected to it through flat
+    pixels: ``connected_reach``."""
+    return connected_reach(flat, grown)
 
 
 def is_still(flow: np.ndarray, textured: np.ndarray, motion: float = STILL_MOTION) -> bool:
@@ -186,15 +193,6 @@ def background_motion(flow: np.ndarray, usable: np.ndarray) -> np.ndarray | None
     return (moved - grid).astype(np.float32)
 
 
-def sample_grey(grey: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """uint8 (H, W) sampled bilinearly at x + flow(x), border replicated -> float32 (H, W)."""
-    h, w = grey.shape
-    grid = np.stack(np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)), -1)
-    moved = grid + flow
-    return cv2.remap(grey.astype(np.float32), moved[..., 0], moved[..., 1], cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REPLICATE)
-
-
 def motion_outliers(flow: np.ndarray, grown: np.ndarray, flat: np.ndarray, grey: np.ndarray,
                     grey_other: np.ndarray, grown_other: np.ndarray, factor: int = 1) -> np.ndarray:
     """bool (H, W): the pixels within ``OUTLIER_RING`` px of the grown hole (bool (H, W)),
@@ -219,15 +217,15 @@ def motion_outliers(flow: np.ndarray, grown: np.ndarray, flat: np.ndarray, grey:
     off = ring & ~grown & (np.hypot(*np.moveaxis(flow - background, -1, 0)) > OUTLIER_MOTION)
     if not off.any():
         return off
-    own = grey.astype(np.float32)
-    miss_flow = cv2.blur(np.abs(own - sample_grey(grey_other, flow)), (5, 5))
-    miss_background = cv2.blur(np.abs(own - sample_grey(grey_other, background)), (5, 5))
+    own, other = grey.astype(np.float32), grey_other.astype(np.float32)
+    miss_flow = cv2.blur(np.abs(own - sample(other, flow, border=cv2.BORDER_REPLICATE)), (5, 5))
+    miss_background = cv2.blur(np.abs(own - sample(other, background, border=cv2.BORDER_REPLICATE)), (5, 5))
     # where the background's motion lands in the other frame's hole, the grey there is the
     # pre-fill: nothing judges it, and the background's motion is taken. (Taking flow that
     # lands there too cost 1.3 dB where a truck moves under a drone, decision 0029)
-    unjudged = sample_grey(grown_other.astype(np.uint8) * 255, background) > 0
+    unjudged = sample(grown_other.astype(np.float32), background, border=cv2.BORDER_REPLICATE) > 0
     off &= unjudged | (miss_background <= miss_flow + OUTLIER_TIE)
-    return flat_reach(off, grown)
+    return connected_reach(off, grown)
 
 
 def completion_regions(grown: np.ndarray, flat: np.ndarray, forward: np.ndarray, factor: int = 1,

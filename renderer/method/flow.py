@@ -42,8 +42,10 @@ def dis_flow(a: np.ndarray, b: np.ndarray, preset: int = cv2.DISOPTICAL_FLOW_PRE
     return dis.calc(a, b, None).astype(np.float32)
 
 
-def sample(image: np.ndarray, flow: np.ndarray, origin: tuple[int, int] = (0, 0)) -> np.ndarray:
-    """Bilinearly sample ``image`` (H, W[, C]) at x + flow(x); outside reads 0.
+def sample(image: np.ndarray, flow: np.ndarray, origin: tuple[int, int] = (0, 0),
+           border: int = cv2.BORDER_CONSTANT) -> np.ndarray:
+    """Bilinearly sample ``image`` (H, W[, C]) at x + flow(x); outside reads 0 (or, with
+    ``border`` ``cv2.BORDER_REPLICATE``, the nearest edge pixel).
 
     ``flow`` (h, w, 2) may cover only the box of ``image`` whose top-left pixel is
     ``origin`` (y, x): each pixel's sample is the one the whole frame's flow gives there."""
@@ -51,7 +53,7 @@ def sample(image: np.ndarray, flow: np.ndarray, origin: tuple[int, int] = (0, 0)
     y0, x0 = origin
     gx, gy = np.meshgrid(np.arange(x0, x0 + w, dtype=np.float32), np.arange(y0, y0 + h, dtype=np.float32))
     return cv2.remap(image, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+                     borderMode=border, borderValue=0)
 
 
 def fb_valid(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
