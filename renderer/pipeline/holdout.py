@@ -22,7 +22,6 @@ from ..fill.classical import telea
 from ..fill.device import DevicePropagation
 from ..fill.propagate import propagation_calls, seamed_propagation
 from ..presets import Preset
-from .steadiness import HeldOutMotion, held_out_flicker, held_out_motion
 
 
 # a pre-fill other than seamed propagation must beat it by this much on held-out pixels.
@@ -36,12 +35,10 @@ PREFILL_MARGIN = 0.25
 @dataclass
 class Configuration:
     """holes bool (F, H, W) = real hole | extra; prefill (F, H, W, 3) scene-linear with
-    every hole pixel filled by propagation; motion: the plate's motion over the extra
-    pixels, on the held-out configuration (``steadiness.held_out_motion``)."""
+    every hole pixel filled by propagation."""
 
     holes: np.ndarray
     prefill: np.ndarray
-    motion: HeldOutMotion | None = None
 
     def extra(self, real: np.ndarray) -> np.ndarray:
         """Pixels blanked here that are known in the plate (where the truth is known)."""
@@ -107,7 +104,6 @@ def held_out_error(frames_linear: np.ndarray, real: np.ndarray, union: np.ndarra
 # smear (detail 0.3) loses to a fill of the footage's sharpness (0.9) unless the sharp one's
 # error is more than 15 % (0.6 dB) higher.
 DETAIL_WEIGHT = 0.25
-SCORE_NAME = "MSE + flicker, x detail penalty"  # how the check's log lines name ``held_out_score``
 
 
 def held_out_detail(frames_linear: np.ndarray, real: np.ndarray, union: np.ndarray, filled: np.ndarray) -> float:
@@ -133,54 +129,36 @@ def held_out_detail(frames_linear: np.ndarray, real: np.ndarray, union: np.ndarr
     return energy(filled) / truth if truth > 0.0 else float("nan")
 
 
-def viewer_error(mse: float, detail: float, flicker: float = 0.0) -> float:
-    """A held-out error that sees what a viewer sees: ``mse`` plus the ``flicker`` the fill
-    adds to the footage's own change from frame to frame (``steadiness.held_out_flicker``,
-    the same units), raised by ``DETAIL_WEIGHT`` per unit of detail missing or exaggerated
-    (``held_out_detail``; NaN detail: no raise)."""
-    error = mse + flicker
+def viewer_error(mse: float, detail: float) -> float:
+    """A held-out error that sees what a viewer sees: ``mse`` raised by ``DETAIL_WEIGHT``
+    per unit of detail missing or exaggerated (``held_out_detail``; NaN detail: ``mse``)."""
     if not np.isfinite(detail):
-        return error
-    return error * (1.0 + DETAIL_WEIGHT * min(abs(1.0 - detail), 1.0))
+        return mse
+    return mse * (1.0 + DETAIL_WEIGHT * min(abs(1.0 - detail), 1.0))
 
 
-def held_out_steadiness(frames_linear: np.ndarray, real: np.ndarray, union: np.ndarray, filled: np.ndarray,
-                        motion: HeldOutMotion | None) -> float:
-    """``steadiness.held_out_flicker`` of ``filled`` on the held-out pixels (``union & ~real``),
-    along the plate's ``motion`` over them; 0 without one."""
-    if motion is None:
-        return 0.0
-    rows, columns = motion.box
-    return held_out_flicker(display_like(np.maximum(frames_linear[:, rows, columns], 0.0)),
-                            display_like(np.maximum(filled[:, rows, columns], 0.0)),
-                            (union & ~real)[:, rows, columns], motion)
-
-
-def held_out_score(frames_linear: np.ndarray, real: np.ndarray, union: np.ndarray, filled: np.ndarray,
-                   motion: HeldOutMotion | None = None) -> float:
-    """``viewer_error`` of ``filled`` on the held-out pixels: how fills are compared. With
-    the plate's ``motion`` there, the fill's flicker counts too."""
+def held_out_score(frames_linear: np.ndarray, real: np.ndarray, union: np.ndarray, filled: np.ndarray) -> float:
+    """``viewer_error`` of ``filled`` on the held-out pixels: how fills are compared."""
     return viewer_error(held_out_error(frames_linear, real, union, filled),
-                        held_out_detail(frames_linear, real, union, filled),
-                        held_out_steadiness(frames_linear, real, union, filled, motion))
+                        held_out_detail(frames_linear, real, union, filled))
 
 
 def choose_fill(frames_linear: np.ndarray, holes: np.ndarray, held_out: np.ndarray, fills: dict, log=None,
-                margin: float = 0.0, made: dict | None = None, motion: HeldOutMotion | None = None):
+                margin: float = 0.0, made: dict | None = None):
     """Run each pre-fill on the held-out holes (``made``: fills of them already made, by
     name). The first of ``fills`` is the default; another replaces it only if its error
     is below the default's by the fraction ``margin``. Fills are compared by
-    ``held_out_score`` (error, detail and, with the plate's ``motion``, flicker). Returns
-    (name of the choice, its fill of ``held_out``, every fill's held-out score)."""
+    ``held_out_score`` (error and detail). Returns (name of the choice, its fill of
+    ``held_out``, every fill's held-out score)."""
     made = made or {}
     filled = {name: made[name] if name in made else fn(frames_linear, held_out) for name, fn in fills.items()}
-    errors = {name: held_out_score(frames_linear, holes, held_out, f, motion) for name, f in filled.items()}
+    errors = {name: held_out_score(frames_linear, holes, held_out, f) for name, f in filled.items()}
     name = default = next(iter(errors))
     rival = min(errors, key=errors.get)
     if rival != default and errors[rival] <= errors[default] * (1.0 - margin):
         name = rival
     if log:
-        log(f"pre-fill check on held-out holes ({SCORE_NAME}): "
+        log("pre-fill check on held-out holes (MSE x detail penalty): "
             + ", ".join(f"{k} {v:.5f}" for k, v in errors.items()) + f"; pre-fill: {name}")
     return name, filled[name], errors
 
@@ -219,14 +197,12 @@ def fill_sets(fill, frames: np.ndarray, hole_sets: list[np.ndarray]) -> list[np.
 
 
 def prefill_calls(preset: Preset, n_frames: int) -> int:
-    """Per-frame calls ``input_configurations`` makes on the CPU: the plate's motion over
-    the held-out holes (a call per pair of frames), every fill of the held-out holes (the
-    two propagations and Telea), then the chosen one on each other hole set."""
+    """Per-frame calls ``input_configurations`` makes on the CPU: every fill of the held-out
+    holes (the two propagations and Telea), then the chosen one on each other hole set."""
     if preset.input_mode != "masked" or not preset.propagation_prior:
         return 0
     count = preset.extra_hole_configs + int(preset.select_on_validation)
-    motion = n_frames - 1 if preset.select_on_validation and n_frames > 1 else 0
-    return (count + 2) * propagation_calls(n_frames) + n_frames + motion
+    return (count + 2) * propagation_calls(n_frames) + n_frames
 
 
 def input_configurations(frames: np.ndarray, holes: np.ndarray, preset: Preset, seed: int, cb: Callbacks,
@@ -253,7 +229,6 @@ def input_configurations(frames: np.ndarray, holes: np.ndarray, preset: Preset, 
     # copy would be credited there with what the real hole never gets (on a fixed box over
     # bikes@140 propagation's held-out score fell from 0.01311 to 0.00989 with it)
     kept: dict = {}
-    motion = held_out_motion(frames, unions[-1] & ~holes) if preset.select_on_validation else None
     fills = baseline_fills(context, device, references, still=False, kept=kept)
     sets = [holes] + unions[:-1]
     default = next(iter(fills))
@@ -261,9 +236,9 @@ def input_configurations(frames: np.ndarray, holes: np.ndarray, preset: Preset, 
     if hasattr(fills[default], "sets"):  # batched: the default fill of every set at once, the held-out one too
         *ahead, made[default] = fill_sets(fills[default], frames, sets[1:] + [unions[-1]])
     name, held_out_fill, errors = choose_fill(frames, holes, unions[-1], fills, log=cb.log, margin=PREFILL_MARGIN,
-                                              made=made, motion=motion)
+                                              made=made)
     real = baseline_fills(context, device, references, kept=kept)[name](frames, holes)
     prefills = [real] + (ahead if ahead is not None and name == default else fill_sets(fills[name], frames, sets[1:]))
     configs = [Configuration(holes=h, prefill=p) for h, p in zip(sets, prefills)]
-    configs.append(Configuration(holes=unions[-1], prefill=held_out_fill, motion=motion))
+    configs.append(Configuration(holes=unions[-1], prefill=held_out_fill))
     return configs, errors, name

@@ -4,8 +4,7 @@ The last input configuration's extra holes lie over pixels the plate knows and n
 sees (``holdout``). The network's fill there is measured twice: during training, to keep
 the weights that do best (early stopping, by mean squared error), and at the end, to
 choose between the network, its average with the pre-fill and the non-learning fills
-(by ``holdout.held_out_score``: the error, plus the flicker the fill adds, raised for a
-smear, as a viewer would judge).
+(by ``holdout.held_out_score``: the error raised for a smear, as a viewer would judge).
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ import torch
 
 from ..colour import decode, encode
 from ..colour_torch import decode as decode_on_device, display_like, encode as encode_on_device
-from .holdout import SCORE_NAME, Configuration, held_out_error, held_out_score
+from .holdout import Configuration, held_out_error, held_out_score
 
 SELECT_MARGIN = 0.03  # a learned fill must beat every baseline by this much on held-out pixels
 # held-out checks before training may stop for want of progress (``HeldOutCheck.give_up``):
@@ -88,12 +87,12 @@ class HeldOutCheck:
         return errors
 
     def scores(self, net_enc: torch.Tensor) -> dict[str, float]:
-        """``holdout.held_out_score`` (error, flicker and detail, as the baselines were judged) of the
+        """``holdout.held_out_score`` (error and detail, as the baselines were judged) of the
         network's fill ``net_enc`` (F, 3, H, W) of the held-out configuration and of its
         average with the pre-fill: what the final choice compares."""
         net = net_enc.permute(0, 2, 3, 1).float().cpu().numpy()
         fills = {"network": decode(net), "blend": decode(BLEND_WEIGHT * (net + encode(self.held_out.prefill)))}
-        return {name: held_out_score(self.work_frames, self.real, self.held_out.holes, fill, self.held_out.motion)
+        return {name: held_out_score(self.work_frames, self.real, self.held_out.holes, fill)
                 for name, fill in fills.items()}
 
     def choose(self, learned: dict[str, float]) -> tuple[str, str]:
@@ -104,7 +103,7 @@ class HeldOutCheck:
         best_baseline = min(self.baseline_errors.values())
         best = min(learned, key=learned.get)
         choice = best if errors[best] <= best_baseline * (1.0 - SELECT_MARGIN) else self.prefill_name
-        line = (f"held-out check ({SCORE_NAME} on known pixels under extra holes): "
+        line = ("held-out check (MSE x detail penalty on known pixels under extra holes): "
                 + ", ".join(f"{k} {v:.5f}" for k, v in errors.items()) + f"; keeping {choice}")
         return choice, line
 
