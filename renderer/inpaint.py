@@ -153,7 +153,8 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
     # they run on a thread beside the pre-fill (their notes are passed on from this thread)
     notes: list[str] = []
     n = len(frames)
-    expected = prefill_calls(preset, n) + (propagation_calls(n) if region.scaled and preset.propagation_prior else 0) \
+    expected = prefill_calls(preset, n, smooth_rival=plan.learn) \
+        + (propagation_calls(n) if region.scaled and preset.propagation_prior else 0) \
         + (sum(max(n - s, 0) for s in preset.strides) if preset.use_flow and plan.learn else 0)
     with ticking(cb, "fill", expected, "flow and pre-fill"), \
             ThreadPoolExecutor(1, thread_name_prefix="beside-prefill") as beside:
@@ -165,7 +166,8 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
         with clock("pre-fill"):
             configs, baseline_errors, prefill_name = input_configurations(work_frames, work_holes, preset, seed, cb,
                                                                           context=context, device=dev,
-                                                                          references=painted)
+                                                                          references=painted,
+                                                                          smooth_rival=plan.learn)
         with clock("waiting for flow and plate fill"):
             ref = ref_job.result() if ref_job is not None else None
             plate = plate_job.result()

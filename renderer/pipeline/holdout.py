@@ -196,23 +196,26 @@ def fill_sets(fill, frames: np.ndarray, hole_sets: list[np.ndarray]) -> list[np.
     return batched(frames, hole_sets) if batched is not None else [fill(frames, h) for h in hole_sets]
 
 
-def prefill_calls(preset: Preset, n_frames: int) -> int:
+def prefill_calls(preset: Preset, n_frames: int, smooth_rival: bool = True) -> int:
     """Per-frame calls ``input_configurations`` makes on the CPU: every fill of the held-out
-    holes (the two propagations and Telea), then the chosen one on each other hole set."""
+    holes (the two propagations and, with ``smooth_rival``, Telea), then the chosen one on
+    each other hole set."""
     if preset.input_mode != "masked" or not preset.propagation_prior:
         return 0
     count = preset.extra_hole_configs + int(preset.select_on_validation)
-    return (count + 2) * propagation_calls(n_frames) + n_frames
+    return (count + 2) * propagation_calls(n_frames) + (n_frames if smooth_rival else 0)
 
 
 def input_configurations(frames: np.ndarray, holes: np.ndarray, preset: Preset, seed: int, cb: Callbacks,
-                         context=None, device=None, references: frozenset = frozenset()):
+                         context=None, device=None, references: frozenset = frozenset(), smooth_rival: bool = True):
     """Input configurations for the masked input: the real hole first, then the
     training ones with extra holes, then (if selecting) the held-out one. With a
     propagation prior, the pre-fill is seamed propagation unless guarded propagation or
     Telea beats it by ``PREFILL_MARGIN`` on the held-out holes (where a hole sits on a
     moving subject, propagation drags the background in; but the held-out holes lie
-    beside the real one, and a small lead there did not carry over to it). ``context``:
+    beside the real one, and a small lead there did not carry over to it). Without
+    ``smooth_rival`` Telea is not a candidate: where other frames show the hole, a
+    per-frame guess does not replace what they show (docs/decisions/0032). ``context``:
     see ``baseline_fills``; so is ``device``.
     Returns (configurations, the baselines' held-out errors, the pre-fill's name)."""
     if preset.input_mode != "masked":
@@ -230,6 +233,8 @@ def input_configurations(frames: np.ndarray, holes: np.ndarray, preset: Preset, 
     # bikes@140 propagation's held-out score fell from 0.01311 to 0.00989 with it)
     kept: dict = {}
     fills = baseline_fills(context, device, references, still=False, kept=kept)
+    if not smooth_rival:
+        del fills["telea"]
     sets = [holes] + unions[:-1]
     default = next(iter(fills))
     ahead, made = None, {}

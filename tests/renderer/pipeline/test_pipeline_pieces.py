@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -16,7 +17,9 @@ from renderer.presets import PAPER, STANDARD
 from renderer.fill.propagate import guarded_propagation
 from renderer.pipeline.plate import PlateFills
 from renderer.pipeline.region import MIN_MARGIN, plan_context, plan_region
-from renderer.pipeline.holdout import choose_fill, extra_holes, held_out_error, hole_sets
+from renderer.parallel import frames_finished
+from renderer.pipeline.holdout import (
+    choose_fill, extra_holes, held_out_error, hole_sets, input_configurations, prefill_calls)
 from standard_kit import always_learning, box_holes, smooth_video
 
 
@@ -206,3 +209,43 @@ def test_choose_fill_keeps_the_default_unless_a_rival_wins_by_the_margin():
     assert choose_fill(frames, real, union, close, margin=0.0)[0] == "rival"
     clear = {"default": off_by(0.10), "rival": off_by(0.05)}
     assert choose_fill(frames, real, union, clear, margin=0.10)[0] == "rival"
+
+
+def flickering_fields(n=8, h=48, w=64, seed=5):
+    """Frames that share nothing from one to the next, each a smooth field of its own:
+    propagation copies the wrong frame's colour into a hole, Telea interpolates the right one."""
+    rng = np.random.default_rng(seed)
+    return np.stack([cv2.resize(rng.random((3, 4, 3)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
+                     for _ in range(n)]).clip(0.0, None)
+
+
+def test_telea_is_a_pre_fill_rival_only_where_other_frames_leave_the_hole_unshown():
+    holes = box_holes(8, 48, 64, 16, 10, 10, move=3)
+    preset = replace(STANDARD, extra_hole_configs=0)  # as a run that trains nothing
+    frames = flickering_fields()
+    _, errors, name = input_configurations(frames, holes, preset, 0, Callbacks())
+    assert name == "telea" and errors["telea"] < 0.75 * errors["propagation"]
+    _, errors, name = input_configurations(frames, holes, preset, 0, Callbacks(), smooth_rival=False)
+    assert "telea" not in errors and name != "telea"
+    # where propagation is kept either way, the fill stage's progress leaves out Telea's
+    # per-frame calls as the check does
+    frames, calls = smooth_video(8, 48, 64), {}
+    for smooth_rival in (True, False):
+        before = frames_finished()
+        _, _, name = input_configurations(frames, holes, preset, 0, Callbacks(), smooth_rival=smooth_rival)
+        calls[smooth_rival] = frames_finished() - before
+        assert name == "propagation"
+    assert calls[True] - calls[False] == prefill_calls(preset, 8) - prefill_calls(preset, 8, smooth_rival=False) == 8
+
+
+def test_a_run_that_trains_nothing_does_not_offer_telea_as_its_pre_fill():
+    """Other frames show the whole moving box, so nothing is trained, and the pre-fill
+    check weighs the two propagations alone."""
+    frames = smooth_video(8, 48, 64, speed=1)
+    holes = box_holes(8, 48, 64, 16, 10, 10, move=3)
+    notes = []
+    out = inpaint_arrays(frames, holes, preset=STANDARD, callbacks=Callbacks(log=notes.append))
+    assert any(n.startswith("learning: skipped") for n in notes), notes
+    check = [n for n in notes if n.startswith("pre-fill check on held-out holes")]
+    assert check and "propagation" in check[0] and "telea" not in check[0], check
+    assert np.array_equal(out.frames[~holes], frames[~holes])
