@@ -158,12 +158,6 @@ def connected_reach(region: np.ndarray, grown: np.ndarray) -> np.ndarray:
     return region & ~grown & np.isin(labels, touching[touching > 0])
 
 
-def flat_reach(flat: np.ndarray, grown: np.ndarray) -> np.ndarray:
-    """The ``flat`` pixels (bool (H, W)) outside ``grown`` connected to it through flat
-    pixels: ``connected_reach``."""
-    return connected_reach(flat, grown)
-
-
 def is_still(flow: np.ndarray, textured: np.ndarray, motion: float = STILL_MOTION) -> bool:
     """Whether the flow (H, W, 2) of a pair is under ``motion`` px (median length) over the
     ``textured`` pixels (bool (H, W)); False where fewer than 16 are textured."""
@@ -237,7 +231,7 @@ def completion_regions(grown: np.ndarray, flat: np.ndarray, forward: np.ndarray,
     grown hole; with ``backward`` (F, H, W, 2) and ``grey`` (F, H, W) uint8, the masked
     frames' display grey, the ``motion_outliers`` of each flow; and, for both flows of a
     still pair (t, t+1) (``is_still``, over frame t's textured pixels outside its grown
-    hole), the flat pixels connected to it (``flat_reach``): forward[t] in frame t,
+    hole), the flat pixels connected to it (``connected_reach``): forward[t] in frame t,
     backward[t+1] in frame t+1. ``factor``: the flow is of the frames scaled down by it,
     in its pixels."""
     regions_f, regions_b = grown.copy(), grown.copy()
@@ -249,8 +243,8 @@ def completion_regions(grown: np.ndarray, flat: np.ndarray, forward: np.ndarray,
             regions_b[t + 1] |= motion_outliers(backward[t + 1], grown[t + 1], flat[t + 1], grey[t + 1], grey[t],
                                                 grown[t], factor)
         if is_still(forward[t], ~flat[t] & ~grown[t], STILL_MOTION / factor):
-            regions_f[t] |= flat_reach(flat[t], grown[t])
-            regions_b[t + 1] |= flat_reach(flat[t + 1], grown[t + 1])
+            regions_f[t] |= connected_reach(flat[t], grown[t])
+            regions_b[t + 1] |= connected_reach(flat[t + 1], grown[t + 1])
 
     map_frames(pair, len(grown) - 1)
     return regions_f, regions_b

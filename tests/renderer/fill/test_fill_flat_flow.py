@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 
 from renderer.fill.classical import diffuse_into
-from renderer.fill.flow import STILL_MOTION, completion_regions, flat_mask, flat_reach, is_still
+from renderer.fill.flow import STILL_MOTION, completion_regions, connected_reach, flat_mask, is_still
 
 
 def sky_and_city(h=48, w=64, seed=0):
@@ -35,7 +35,7 @@ def test_only_flat_pixels_connected_to_the_hole_are_taken():
     flat[:, 20:] = True  # another, cut off from it by texture
     grown = np.zeros_like(flat)
     grown[8:12, 8:14] = True
-    reach = flat_reach(flat, grown)
+    reach = connected_reach(flat, grown)
     assert reach[:, :8].all() and not reach[:, 20:].any()
     assert not (reach & grown).any(), "the grown hole is not part of the reach"
 
