@@ -197,13 +197,15 @@ def fill_sets(fill, frames: np.ndarray, hole_sets: list[np.ndarray]) -> list[np.
 
 
 def prefill_calls(preset: Preset, n_frames: int, smooth_rival: bool = True) -> int:
-    """Per-frame calls ``input_configurations`` makes on the CPU: every fill of the held-out
-    holes (the two propagations and, with ``smooth_rival``, Telea), then the chosen one on
-    each other hole set."""
+    """Per-frame calls ``input_configurations`` makes on the CPU when it keeps seamed
+    propagation, the usual choice: every fill of the held-out holes (the two propagations
+    and, with ``smooth_rival``, Telea), then propagation on each other hole set, the real
+    hole's with the unmoved copy's test (``fill.still``, a call a frame). Where another
+    fill is kept the stage makes fewer, and its progress ends with a jump."""
     if preset.input_mode != "masked" or not preset.propagation_prior:
         return 0
     count = preset.extra_hole_configs + int(preset.select_on_validation)
-    return (count + 2) * propagation_calls(n_frames) + (n_frames if smooth_rival else 0)
+    return (count + 2) * propagation_calls(n_frames) + (n_frames if smooth_rival else 0) + n_frames
 
 
 def input_configurations(frames: np.ndarray, holes: np.ndarray, preset: Preset, seed: int, cb: Callbacks,

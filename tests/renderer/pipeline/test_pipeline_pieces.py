@@ -228,14 +228,25 @@ def test_telea_is_a_pre_fill_rival_only_where_other_frames_leave_the_hole_unshow
     _, errors, name = input_configurations(frames, holes, preset, 0, Callbacks(), smooth_rival=False)
     assert "telea" not in errors and name != "telea"
     # where propagation is kept either way, the fill stage's progress leaves out Telea's
-    # per-frame calls as the check does
+    # per-frame calls as the check does, and counts every call made
     frames, calls = smooth_video(8, 48, 64), {}
     for smooth_rival in (True, False):
         before = frames_finished()
         _, _, name = input_configurations(frames, holes, preset, 0, Callbacks(), smooth_rival=smooth_rival)
         calls[smooth_rival] = frames_finished() - before
         assert name == "propagation"
-    assert calls[True] - calls[False] == prefill_calls(preset, 8) - prefill_calls(preset, 8, smooth_rival=False) == 8
+        assert calls[smooth_rival] == prefill_calls(preset, 8, smooth_rival=smooth_rival)
+    assert calls[True] - calls[False] == 8
+
+
+def test_the_fill_stage_expects_the_calls_a_run_that_trains_makes():
+    """With training configurations to pre-fill too, the progress count is exact where
+    propagation is kept: the real hole's unmoved-copy test included."""
+    holes = box_holes(8, 48, 64, 16, 10, 10, move=3)
+    before = frames_finished()
+    _, _, name = input_configurations(smooth_video(8, 48, 64), holes, STANDARD, 0, Callbacks())
+    assert name == "propagation"
+    assert frames_finished() - before == prefill_calls(STANDARD, 8) > 0
 
 
 def test_a_run_that_trains_nothing_does_not_offer_telea_as_its_pre_fill():
