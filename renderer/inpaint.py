@@ -23,7 +23,7 @@ from . import checkpoint, distributed
 from .callbacks import Callbacks
 from .errors import CheckpointError, ConfigError, DeviceError, ShapeError
 from .fill.chains import chain_sources
-from .fill.detail import detail_layer, with_detail
+from .fill.detail import detail_layer, textured_region, with_detail
 from .fill.grain import GrainModel, estimate_grain, regrain
 from .fill.patchmatch import expected_rounds
 from .fill.propagate import propagation_calls
@@ -139,14 +139,16 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
                                                    index), drawn, painted, index))
     with clock("grain"):
         model = grain_of(frames, holes, cb) if grain == "match" else None
-    layer = None
+    layer = textured = None
     if preset.unreached_detail and distance is not None and (work_holes & (distance == 0)).any():
-        union = plate_mask(region, (work_holes & (distance == 0)).any(axis=0)) & holes.any(axis=0)
-        with clock("detail"), ticking(cb, "detail", expected_rounds(union), "fine detail"):
-            layer = unreached_detail(frames, holes, union, seed, model)
+        textured = textured_region(plate_mask(region, (work_holes & (distance == 0)).any(axis=0))
+                                   & holes.any(axis=0))
+        if textured.any():
+            with clock("detail"), ticking(cb, "detail", expected_rounds(textured), "fine detail"):
+                layer = unreached_detail(frames, holes, textured, seed, model)
     finish = Finish(map_of if want_source_map else None,
                     map_of if layer is not None or (model is not None and not model.is_clean) else None,
-                    model, seed, numbers, layer, paintings={t: (drawn[t], frames[t]) for t in painted})
+                    model, seed, numbers, layer, textured, paintings={t: (drawn[t], frames[t]) for t in painted})
     if not plan.learn:  # no training configurations to pre-fill: only the real hole and the held-out one
         preset = replace(preset, extra_hole_configs=0)
     # the reference flow and the plate-resolution fill are mostly OpenCV work, which releases the GIL:
@@ -275,8 +277,9 @@ def grain_of(frames: np.ndarray, holes: np.ndarray, cb: Callbacks) -> GrainModel
 def unreached_detail(frames: np.ndarray, holes: np.ndarray, union: np.ndarray, seed: int,
                      model: GrainModel | None) -> np.ndarray:
     """``fill.detail.detail_layer`` over ``union`` (bool (H, W), the pixels some frame leaves
-    unreached), made on the frame with the most of them hidden (the middle one of a fixed
-    box), its own hole blanked too."""
+    unreached, in regions deep enough for texture: ``fill.detail.textured_region``), made on
+    the frame with the most of them hidden (the middle one of a fixed box), its own hole
+    blanked too."""
     covered = (holes & union[None]).sum(axis=(1, 2))
     best = np.flatnonzero(covered == covered.max())
     t = int(best[len(best) // 2])
@@ -297,8 +300,9 @@ def painted_map(frames_map: np.ndarray, drawn: np.ndarray, painted: frozenset, i
 class Finish:
     """The last touches on the output frames: the source map when asked for (``map_of``:
     indices -> (B, H, W, 5)); on the pixels the map calls synthesised (``synthesis_map``,
-    the same function), the fine detail ``layer`` (``fill.detail``) and grain (``model``,
-    ``fill.grain``), where they are there to add."""
+    the same function), the fine detail ``layer`` (``fill.detail``) within ``textured``
+    (bool (H, W), the regions it is for) and grain (``model``, ``fill.grain``), where they
+    are there to add."""
 
     map_of: Callable | None
     synthesis_map: Callable | None
@@ -306,6 +310,7 @@ class Finish:
     seed: int
     numbers: list[int]
     layer: np.ndarray | None = None
+    textured: np.ndarray | None = None
     # painted frame index -> (its hole, the frame with the painting in it): every preset's
     # output there is the painting, whatever its network made of it
     paintings: dict = field(default_factory=dict)
@@ -322,7 +327,7 @@ class Finish:
             for k, t in enumerate(idx):
                 synthesised = made[k, ..., 1] > 0
                 if synthesised.any() and self.layer is not None:
-                    frames[k] = with_detail(frames[k], synthesised, self.layer)
+                    frames[k] = with_detail(frames[k], synthesised & self.textured, self.layer)
                 if synthesised.any() and grainy:
                     frames[k] = regrain(frames[k], synthesised, self.model, self.seed, self.numbers[t])
         result.frames, result.source_map = frames, maps

@@ -7,7 +7,7 @@ import pytest
 
 from renderer.errors import ShapeError
 from renderer.fill.classical import diffuse_into
-from renderer.fill.detail import detail_layer, with_detail
+from renderer.fill.detail import DETAIL_MIN_DEPTH, detail_layer, textured_region, with_detail
 
 
 def stripes(h=96, w=96, period=6):
@@ -42,3 +42,28 @@ def test_the_layer_refuses_bad_shapes_and_is_zero_without_a_hole():
         detail_layer(frame, np.zeros((16, 32), bool))
     with pytest.raises(ShapeError):
         with_detail(frame, np.zeros((32, 32), bool), np.zeros((16, 32, 3), np.float32))
+
+
+def test_texture_is_for_regions_deeper_than_the_layers_own_scale():
+    """Slivers and specks the chains leave beside a propagated fill get no layer; a region
+    with room for texture gets it on every one of its pixels, its thin parts too."""
+    unreached = np.zeros((64, 96), bool)
+    unreached[5:7, 10:60] = True                     # a sliver 2 px wide
+    unreached[20:23, 80:83] = True                   # a 3x3 speck
+    unreached[61:64, 20:90] = True                   # 3 px along the frame's edge
+    unreached[30:50, 10:30] = True                   # a 20x20 region
+    unreached[39, 30:45] = True                      # a 1 px tail on it
+    region = textured_region(unreached)
+    assert region[30:50, 10:30].all() and region[39, 30:45].all()
+    assert not region[5:7].any() and not region[20:23, 80:83].any() and not region[61:].any()
+    assert not region[~unreached].any()
+    # a pixel's depth is its distance to the nearest pixel outside: (side + 1) / 2 at the
+    # centre of an odd square
+    side = int(np.ceil(2 * DETAIL_MIN_DEPTH - 1))
+    square = np.zeros((64, 96), bool)
+    square[10:10 + side - 2, 10:10 + side - 2] = True
+    assert not textured_region(square).any()
+    square[10:10 + side, 10:10 + side] = True
+    assert textured_region(square)[square].all()
+    with pytest.raises(ShapeError):
+        textured_region(np.zeros((2, 8, 8), bool))

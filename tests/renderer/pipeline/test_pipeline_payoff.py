@@ -3,6 +3,8 @@ trains (``fill.chains.unreached``, ``pipeline.payoff``)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from renderer.callbacks import Callbacks
@@ -94,3 +96,25 @@ def test_training_past_its_share_of_the_time_stops_where_the_network_is_not_ahea
     assert stopped and "does not beat the best non-learning fill" in stopped[0], notes
     assert any(n.startswith("held-out error by step: 1 ") for n in notes), "the log shows each check's error"
     assert result.kept != "network"
+
+
+def test_the_detail_layer_textures_a_region_with_room_for_it_and_leaves_a_sliver_to_the_fill():
+    """No frame shows a fixed 9x9 square or a fixed 2 px wire; other frames show all of a
+    large moving box, so nothing is trained. The square gets the texture layer; the wire,
+    narrower than the layer's scale, keeps the fill it had without the layer, bit for bit."""
+    rng = np.random.default_rng(3)
+    still = np.repeat((rng.random((1, 128, 240, 3)) * 0.5).astype(np.float32), 8, axis=0)
+    holes = np.zeros((8, 128, 240), bool)
+    for t in range(8):
+        holes[t, 10:80, 5 + 20 * t:75 + 20 * t] = True
+    holes[:, 95:104, 20:29] = True      # the square
+    holes[:, 110:112, 150:154] = True   # the wire
+    notes, out = [], {}
+    for layer in (True, False):
+        preset = replace(STANDARD, unreached_detail=layer)
+        out[layer] = inpaint_arrays(still, holes, preset=preset, callbacks=Callbacks(log=notes.append)).frames
+    assert any(n.startswith("learning: skipped") for n in notes), notes
+    square, wire = out[True][:, 95:104, 20:29], out[True][:, 110:112, 150:154]
+    assert not np.array_equal(square, out[False][:, 95:104, 20:29]), "the square is textured"
+    assert np.array_equal(wire, out[False][:, 110:112, 150:154]), "the wire is the fill's alone"
+    assert np.array_equal(out[True][~holes], still[~holes])
