@@ -36,7 +36,7 @@ DETAIL_SIGMA = 2.0
 # the layer. A region narrower than the layer's own scale (a sliver or a speck left by the
 # chains beside a propagated fill, decision 0033) is not a blurry patch: the fill's pixels
 # around it carry the footage's detail, and a texture there only adds its misplaced
-# variance (-0.03 to -0.34 dB on four people shots, detail +0.00 to +0.01).
+# variance (-0.03 to -0.35 dB on four people shots, detail +0.00 to +0.01).
 DETAIL_MIN_DEPTH = 2.0 * DETAIL_SIGMA
 
 
@@ -51,10 +51,9 @@ def textured_region(unreached: np.ndarray) -> np.ndarray:
     inside = np.pad(unreached, 1).astype(np.uint8)  # past the frame's edge counts as outside: a sliver along it is thin
     depth = cv2.distanceTransform(inside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[1:-1, 1:-1]
     count, labels = cv2.connectedComponents(unreached.astype(np.uint8), connectivity=8)
-    deepest = np.zeros(count, np.float32)
-    np.maximum.at(deepest, labels[unreached], depth[unreached])
-    keep = deepest >= DETAIL_MIN_DEPTH
-    keep[0] = False
+    keep = np.zeros(count, bool)
+    keep[labels[depth >= DETAIL_MIN_DEPTH]] = True
+    keep[0] = False  # label 0 is every pixel outside
     return keep[labels]
 
 
