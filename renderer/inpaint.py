@@ -32,7 +32,7 @@ from .loop import Checkpointing, TrainingLoop
 from .method.flow import cached_reference_flow, fingerprint_arrays
 from .method.losses import VGGFeatures
 from .method.prepare import prepare
-from .pipeline.holdout import input_configurations, prefill_calls
+from .pipeline.holdout import input_configurations, prefill_calls, thin_hole
 from .pipeline.output import Output
 from .pipeline.payoff import measures_reach, plan_learning
 from .pipeline.plate import plate_fills
@@ -155,7 +155,9 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
     # they run on a thread beside the pre-fill (their notes are passed on from this thread)
     notes: list[str] = []
     n = len(frames)
-    expected = prefill_calls(preset, n, smooth_rival=plan.learn) \
+    # Telea competes where the network may learn, and on a hole thin enough to fill from its rim
+    smooth_rival = plan.learn or thin_hole(work_holes)
+    expected = prefill_calls(preset, n, smooth_rival=smooth_rival) \
         + (propagation_calls(n) if region.scaled and preset.propagation_prior else 0) \
         + (sum(max(n - s, 0) for s in preset.strides) if preset.use_flow and plan.learn else 0)
     with ticking(cb, "fill", expected, "flow and pre-fill"), \
@@ -169,7 +171,7 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
             configs, baseline_errors, prefill_name = input_configurations(work_frames, work_holes, preset, seed, cb,
                                                                           context=context, device=dev,
                                                                           references=painted,
-                                                                          smooth_rival=plan.learn)
+                                                                          smooth_rival=smooth_rival)
         with clock("waiting for flow and plate fill"):
             ref = ref_job.result() if ref_job is not None else None
             plate = plate_job.result()

@@ -13,13 +13,15 @@ import torch
 from renderer.callbacks import Callbacks
 from renderer.inpaint import inpaint_arrays
 from renderer.method.model import SkipNet
+from renderer.errors import ShapeError
 from renderer.presets import PAPER, STANDARD
 from renderer.fill.propagate import guarded_propagation
 from renderer.pipeline.plate import PlateFills
 from renderer.pipeline.region import MIN_MARGIN, plan_context, plan_region
 from renderer.parallel import frames_finished
 from renderer.pipeline.holdout import (
-    choose_fill, extra_holes, held_out_error, hole_sets, input_configurations, prefill_calls)
+    THIN_HOLE_DEPTH, choose_fill, extra_holes, held_out_error, hole_sets, input_configurations, prefill_calls,
+    thin_hole)
 from standard_kit import always_learning, box_holes, smooth_video
 
 
@@ -260,3 +262,26 @@ def test_a_run_that_trains_nothing_does_not_offer_telea_as_its_pre_fill():
     check = [n for n in notes if n.startswith("pre-fill check on held-out holes")]
     assert check and "propagation" in check[0] and "telea" not in check[0], check
     assert np.array_equal(out.frames[~holes], frames[~holes])
+
+
+def test_a_hole_thin_enough_to_fill_from_its_rim_keeps_telea_as_a_rival():
+    """A dust spot or a wire: every pixel lies within ``THIN_HOLE_DEPTH`` of the rim, so
+    Telea stays a candidate where nothing is trained; a box with a deeper pixel does not."""
+    side = int(2 * THIN_HOLE_DEPTH - 1)  # a square's centre lies (side + 1) / 2 px from outside it
+    holes = np.zeros((3, 48, 64), bool)
+    holes[:, 10:10 + side, 10:10 + side] = True
+    holes[1, 30:32, 5:60] = True                     # a 2 px wire in one frame
+    assert thin_hole(holes)
+    holes[2, 10:12 + side, 10:12 + side] = True      # one frame's hole grows a deeper pixel
+    assert not thin_hole(holes)
+    assert not thin_hole(np.zeros((3, 8, 8), bool))
+    with pytest.raises(ShapeError):
+        thin_hole(np.zeros((8, 8), bool))
+    frames = smooth_video(8, 48, 64, speed=1)
+    dot = box_holes(8, 48, 64, 20, 30, 3, move=0)
+    notes = []
+    out = inpaint_arrays(frames, dot, preset=STANDARD, callbacks=Callbacks(log=notes.append))
+    assert any(n.startswith("learning: skipped") for n in notes), notes
+    check = [n for n in notes if n.startswith("pre-fill check on held-out holes")]
+    assert check and "telea" in check[0], check
+    assert np.array_equal(out.frames[~dot], frames[~dot])
