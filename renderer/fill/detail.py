@@ -25,6 +25,7 @@ import numpy as np
 
 from ..colour import decode, encode
 from ..errors import ShapeError
+from ..io.masks import depth_inside
 from .grain import GrainModel, degrain
 from .patchmatch import patchmatch_frame
 
@@ -48,8 +49,7 @@ def textured_region(unreached: np.ndarray) -> np.ndarray:
         raise ShapeError(f"textured_region needs a bool (H, W) mask, got {unreached.shape}")
     if not unreached.any():
         return np.zeros(unreached.shape, bool)
-    inside = np.pad(unreached, 1).astype(np.uint8)  # past the frame's edge counts as outside: a sliver along it is thin
-    depth = cv2.distanceTransform(inside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[1:-1, 1:-1]
+    depth = depth_inside(unreached)
     count, labels = cv2.connectedComponents(unreached.astype(np.uint8), connectivity=8)
     keep = np.zeros(count, bool)
     keep[labels[depth >= DETAIL_MIN_DEPTH]] = True

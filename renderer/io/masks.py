@@ -27,6 +27,15 @@ def hole_from_matte(matte: np.ndarray, expand: int = 0) -> np.ndarray:
     return hole
 
 
+def depth_inside(mask: np.ndarray) -> np.ndarray:
+    """float32 (H, W): each pixel of bool (H, W) ``mask``'s Euclidean distance to the nearest
+    pixel outside it, 0 outside; past the frame's edge counts as outside, so a strip along
+    the edge is as thin as its width."""
+    if mask.ndim != 2:
+        raise ShapeError(f"mask must be (H, W), got {mask.shape}")
+    return cv2.distanceTransform(np.pad(mask, 1).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[1:-1, 1:-1]
+
+
 def composite_alpha(hole: np.ndarray, feather: int = 0) -> np.ndarray:
     """bool hole (H, W) -> float32 alpha (H, W): 1 in the hole, a linear ramp over
     ``feather`` px outside it, exactly 0 beyond."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from ..callbacks import Callbacks
@@ -22,6 +21,7 @@ from ..errors import ShapeError
 from ..fill.classical import telea
 from ..fill.device import DevicePropagation
 from ..fill.propagate import propagation_calls, seamed_propagation
+from ..io.masks import depth_inside
 from ..presets import Preset
 
 
@@ -213,8 +213,7 @@ def thin_hole(holes: np.ndarray) -> bool:
     present = [h for h in holes if h.any()]
     if not present:
         return False
-    return all(cv2.distanceTransform(np.pad(h, 1).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE).max()
-               <= THIN_HOLE_DEPTH for h in present)
+    return all(depth_inside(h).max() <= THIN_HOLE_DEPTH for h in present)
 
 
 def prefill_calls(preset: Preset, n_frames: int, smooth_rival: bool = True) -> int:
