@@ -140,9 +140,10 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
     with clock("grain"):
         model = grain_of(frames, holes, cb) if grain == "match" else None
     layer = textured = None
-    if preset.unreached_detail and distance is not None and (work_holes & (distance == 0)).any():
-        textured = textured_region(plate_mask(region, (work_holes & (distance == 0)).any(axis=0))
-                                   & holes.any(axis=0))
+    unreached = (work_holes & (distance == 0)).any(axis=0) if preset.unreached_detail and distance is not None \
+        else None
+    if unreached is not None and unreached.any():
+        textured = textured_region(plate_mask(region, unreached) & holes.any(axis=0))
         if textured.any():
             with clock("detail"), ticking(cb, "detail", expected_rounds(textured), "fine detail"):
                 layer = unreached_detail(frames, holes, textured, seed, model)
