@@ -109,6 +109,8 @@ class TrainingLoop:
         self.give_up, self.errors, self.stopped_early = give_up, [], False
         self.over_budget, self.budget_verdict, self.budget_checked = over_budget, budget_verdict, False
         self.checked_at: list[int] = []  # the step of each validation, for the log
+        self._memo: tuple[int, torch.Tensor] | None = None  # (config, the whole shot's fill) of these weights
+        self._best_is_current = False  # whether ``best_state`` holds the weights the network has now
 
     def _segments(self) -> list[Segment]:
         if not self.preset.per_frame:
@@ -122,6 +124,7 @@ class TrainingLoop:
                       flow_head=self.preset.use_flow, residual=self.preset.residual).to(self.dev)
         if self.dev.type == "cuda":
             net = net.to(memory_format=torch.channels_last)
+        self._weights_changed()
         self.net = net  # the bare module: checkpoints and inference use it, DDP or not
         self.inference = GraphedForward(net, log=self.cb.note) if self.graphed else net
         model = distributed.wrap(net, self.dev) if self.distributed else net
@@ -132,8 +135,18 @@ class TrainingLoop:
     # -- the network's fill ------------------------------------------------------------------
     def infer(self, indices: list[int] | None = None, config: int = 0) -> torch.Tensor:
         """The network's fill of ``indices`` (None: every frame) under input configuration
-        ``config``, encoded (B, 3, h, w) at working size."""
-        return infer(self.inference, self.prep, self.preset, indices, config=config)
+        ``config``, encoded (B, 3, h, w) at working size. The whole shot's fill is kept until
+        the weights change: where the time budget stops training, the validation, the
+        budget's verdict and the final choice each ask for the same one (inference is a pure
+        function of the weights: batch statistics, no running ones)."""
+        if indices is not None:
+            return infer(self.inference, self.prep, self.preset, indices, config=config)
+        if self._memo is None or self._memo[0] != config:
+            self._memo = (config, infer(self.inference, self.prep, self.preset, None, config=config))
+        return self._memo[1]
+
+    def _weights_changed(self) -> None:
+        self._memo, self._best_is_current = None, False
 
     def learned(self, indices: list[int] | None) -> torch.Tensor:
         """What training made of the real hole: the network's fill, or for a preset with a
@@ -157,6 +170,7 @@ class TrainingLoop:
             if seg_idx < len(self.segments):
                 self.model, self.optimizer = self._fresh_model(self.segments[seg_idx].frames[0])
         self.net.load_state_dict(state["model"])
+        self._weights_changed()
         self.optimizer.load_state_dict(state["optimizer"])
         conform_optimizer(self.optimizer, capturable=self.graphed)  # it may come from the other kind of run
         torch.set_rng_state(state["torch_rng"])
@@ -211,6 +225,7 @@ class TrainingLoop:
                 parts = train_step(self.model, self.optimizer, self.prep, seg, preset, vgg=self.vgg, config=config,
                                    lr=lr)
             self._last_parts = parts
+            self._weights_changed()
             if preset.per_frame:
                 self._keep_best(seg.frames[0], float(parts["recon"]))
             self.step += 1
@@ -257,8 +272,9 @@ class TrainingLoop:
                     f"{graphed.eager} eager")
         if self.checkpointing and self.step > first_step:  # a finished run reloaded for inference writes nothing
             self.save()
-        if self.best_state is not None:
+        if self.best_state is not None and not self._best_is_current:
             self.net.load_state_dict(self.best_state)
+            self._weights_changed()
 
     def snapshot(self) -> None:
         """The last snapshot, of the output as it will be written."""
@@ -301,3 +317,4 @@ class TrainingLoop:
         if error < self.best_error:
             self.best_error = error
             self.best_state = {k: v.detach().clone() for k, v in self.net.state_dict().items()}
+            self._best_is_current = True

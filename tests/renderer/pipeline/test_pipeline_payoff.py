@@ -118,3 +118,63 @@ def test_the_detail_layer_textures_a_region_with_room_for_it_and_leaves_a_sliver
     assert not np.array_equal(square, out[False][:, 95:104, 20:29]), "the square is textured"
     assert np.array_equal(wire, out[False][:, 110:112, 150:154]), "the wire is the fill's alone"
     assert np.array_equal(out[True][~holes], still[~holes])
+
+
+
+def _counting_inference(monkeypatch) -> list:
+    """Record the input configuration of every inference of the whole shot the loop runs."""
+    import renderer.loop as loop
+
+    calls: list[int] = []
+    real = loop.infer
+
+    def counted(model, prep, preset, indices=None, config=0):
+        if indices is None:
+            calls.append(config)
+        return real(model, prep, preset, indices, config=config)
+
+    monkeypatch.setattr(loop, "infer", counted)
+    return calls
+
+
+def test_a_stop_for_the_time_budget_infers_the_held_out_fill_once(monkeypatch):
+    import renderer.loop as loop
+    from renderer.pipeline.selection import HeldOutCheck
+
+    monkeypatch.setattr(HeldOutCheck, "over_budget", lambda self, train_seconds: True)  # as on a slow machine
+    still = np.repeat(smooth_video(1, 48, 64), 6, axis=0)
+    holes = box_holes(6, 48, 64, 16, 20, 10, move=0)
+    calls = _counting_inference(monkeypatch)
+    notes: list[str] = []
+    kept = inpaint_arrays(still, holes, preset=STANDARD, steps=30, grain="off", callbacks=Callbacks(log=notes.append))
+    assert any(n.startswith("training stopped at step 1 of 30") for n in notes), notes
+    held_out = max(calls)  # the last configuration is the held-out one
+    assert calls.count(held_out) == 1, f"the validation, the verdict and the final choice share one fill: {calls}"
+
+    # every call inferring afresh: three inferences, the same output
+    monkeypatch.setattr(loop.TrainingLoop, "infer", lambda self, indices=None, config=0: loop.infer(
+        self.inference, self.prep, self.preset, indices, config=config))
+    calls.clear()
+    afresh = inpaint_arrays(still, holes, preset=STANDARD, steps=30, grain="off")
+    assert calls.count(held_out) == 3
+    assert afresh.kept == kept.kept and np.array_equal(afresh.frames, kept.frames)
+
+
+def test_each_validation_infers_the_weights_it_is_given(monkeypatch):
+    from renderer.pipeline.selection import HeldOutCheck
+
+    monkeypatch.setattr(HeldOutCheck, "give_up",
+                        lambda self, errors, remaining: "no hope" if len(errors) >= 2 else None)
+    monkeypatch.setattr(HeldOutCheck, "over_budget", lambda self, train_seconds: False)
+    still = np.repeat(smooth_video(1, 48, 64), 6, axis=0)
+    holes = box_holes(6, 48, 64, 16, 20, 10, move=0)
+    calls = _counting_inference(monkeypatch)
+    notes: list[str] = []
+    inpaint_arrays(still, holes, preset=STANDARD, steps=30, grain="off", callbacks=Callbacks(log=notes.append))
+    checks = next(n for n in notes if n.startswith("held-out error by step: "))
+    (step_a, error_a), (step_b, error_b) = [pair.split() for pair in checks.split(": ")[1].split(", ")]
+    assert (step_a, step_b) == ("5", "10") and error_a != error_b, f"each check sees its own weights: {checks}"
+    held_out = max(calls)
+    # the final choice reuses step 10's fill where those weights are the best, and infers
+    # the best ones (step 5's) again where they are not
+    assert calls.count(held_out) == (2 if float(error_b) < float(error_a) else 3), (checks, calls)
