@@ -120,7 +120,6 @@ def test_the_detail_layer_textures_a_region_with_room_for_it_and_leaves_a_sliver
     assert np.array_equal(out[True][~holes], still[~holes])
 
 
-
 def _counting_inference(monkeypatch) -> list:
     """Record the input configuration of every inference of the whole shot the loop runs."""
     import renderer.loop as loop
@@ -161,6 +160,7 @@ def test_a_stop_for_the_time_budget_infers_the_held_out_fill_once(monkeypatch):
 
 
 def test_each_validation_infers_the_weights_it_is_given(monkeypatch):
+    import renderer.loop as loop
     from renderer.pipeline.selection import HeldOutCheck
 
     monkeypatch.setattr(HeldOutCheck, "give_up",
@@ -170,7 +170,7 @@ def test_each_validation_infers_the_weights_it_is_given(monkeypatch):
     holes = box_holes(6, 48, 64, 16, 20, 10, move=0)
     calls = _counting_inference(monkeypatch)
     notes: list[str] = []
-    inpaint_arrays(still, holes, preset=STANDARD, steps=30, grain="off", callbacks=Callbacks(log=notes.append))
+    kept = inpaint_arrays(still, holes, preset=STANDARD, steps=30, grain="off", callbacks=Callbacks(log=notes.append))
     checks = next(n for n in notes if n.startswith("held-out error by step: "))
     (step_a, error_a), (step_b, error_b) = [pair.split() for pair in checks.split(": ")[1].split(", ")]
     assert (step_a, step_b) == ("5", "10") and error_a != error_b, f"each check sees its own weights: {checks}"
@@ -178,3 +178,8 @@ def test_each_validation_infers_the_weights_it_is_given(monkeypatch):
     # the final choice reuses step 10's fill where those weights are the best, and infers
     # the best ones (step 5's) again where they are not
     assert calls.count(held_out) == (2 if float(error_b) < float(error_a) else 3), (checks, calls)
+
+    monkeypatch.setattr(loop.TrainingLoop, "infer", lambda self, indices=None, config=0: loop.infer(
+        self.inference, self.prep, self.preset, indices, config=config))
+    afresh = inpaint_arrays(still, holes, preset=STANDARD, steps=30, grain="off")
+    assert afresh.kept == kept.kept and np.array_equal(afresh.frames, kept.frames)
