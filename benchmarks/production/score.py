@@ -7,7 +7,9 @@ For each shot: hole PSNR, SSIM, detail and warp error (display space, the defini
 ``docs/evaluation.md``) of the render in ``out/``, of per-frame Telea and of the copy from
 the nearest frame that shows each pixel (``temporal-nearest``), both made here on the
 plates; the footage's own warp error; and the render's choice and training lines from
-``render.log``. Prints one Markdown row per shot and method.
+``render.log``. Prints one Markdown row per shot and method, then as comments each
+fill's hole PSNR pooled over every hole pixel and where the render's warp error comes
+from (``warp_breakdown``).
 """
 
 from __future__ import annotations
@@ -44,6 +46,34 @@ def log_lines(shot_dir: str) -> list[str]:
     return [m.group(1) for m in re.finditer(r"openjd_status: (.*)", text) if m.group(1).startswith(wanted)]
 
 
+def pooled_psnr(out: np.ndarray, truth: np.ndarray, holes: np.ndarray) -> float:
+    """Hole PSNR (display space) over every hole pixel of the shot at once: frames with
+    large holes weigh more than in the per-frame mean."""
+    error = ((metrics.to_display(out) - metrics.to_display(truth)) ** 2).mean(axis=-1)[holes].mean()
+    return float(10.0 * np.log10(1.0 / error))
+
+
+def warp_breakdown(out: np.ndarray, truth: np.ndarray, holes: np.ndarray, reference) -> str:
+    """Where a fill's warp error comes from: the share of its excess over the footage's
+    that its five worst frame pairs carry, and its warp error against the footage's over
+    the pairs whose holes stay within a third and a tenth of the frame."""
+    fill = metrics.warp_error_per_pair(metrics.to_display(out), holes, reference)
+    footage = metrics.warp_error_per_pair(metrics.to_display(truth), holes, reference)
+    counted = ~np.isnan(fill)
+    excess = np.where(counted, fill - footage, 0.0)
+    worst = np.argsort(excess)[::-1][:5]
+    share = excess[worst].sum() / excess[counted].sum() if excess[counted].sum() > 0 else float("nan")
+    parts = [f"the five pairs from frames {', '.join(str(int(t)) for t in sorted(worst))} carry "
+             f"{100 * share:.0f} % of the excess over {int(counted.sum())} pairs"]
+    size = holes.reshape(len(holes), -1).mean(axis=1)
+    for name, limit in (("a third", 1 / 3), ("a tenth", 0.1)):
+        within = counted & (np.maximum(size[:-1], size[1:]) <= limit)
+        if within.any():
+            parts.append(f"pairs with holes within {name} of the frame ({int(within.sum())}): "
+                         f"{1e3 * fill[within].mean():.2f} against the footage's {1e3 * footage[within].mean():.2f}")
+    return "; ".join(parts)
+
+
 def main(shots: list[str]) -> None:
     print("| shot | fill | hole PSNR dB | SSIM | detail | warp ×10⁻³ (footage's) |\n|---|---|---|---|---|---|")
     for shot_dir in shots:
@@ -60,6 +90,9 @@ def main(shots: list[str]) -> None:
             q = metrics.quality(out, truth, plates, holes, reference)
             print(f"| {name} | {fill} | {q['hole_psnr']:.2f} | {q['hole_ssim']:.3f} | {q['detail']:.2f} "
                   f"| {1e3 * q['warp_error']:.2f} ({1e3 * floor:.2f}) |", flush=True)
+        print(f"<!-- {name}: pooled hole PSNR dB: "
+              + ", ".join(f"{fill} {pooled_psnr(out, truth, holes):.2f}" for fill, out in fills.items()) + " -->")
+        print(f"<!-- {name}: render's warp error: {warp_breakdown(fills['render'], truth, holes, reference)} -->")
         for line in log_lines(shot_dir):
             print(f"<!-- {name}: {line[:400]} -->")
 
