@@ -46,19 +46,20 @@ def log_lines(shot_dir: str) -> list[str]:
     return [m.group(1) for m in re.finditer(r"openjd_status: (.*)", text) if m.group(1).startswith(wanted)]
 
 
-def pooled_psnr(out: np.ndarray, truth: np.ndarray, holes: np.ndarray) -> float:
-    """Hole PSNR (display space) over every hole pixel of the shot at once: frames with
-    large holes weigh more than in the per-frame mean."""
-    error = ((metrics.to_display(out) - metrics.to_display(truth)) ** 2).mean(axis=-1)[holes].mean()
-    return float(10.0 * np.log10(1.0 / error))
+def pooled_psnr(shown: np.ndarray, shown_truth: np.ndarray, holes: np.ndarray) -> float:
+    """Hole PSNR of a fill over every hole pixel of the shot at once (both in display
+    space, ``metrics.to_display``): frames with large holes weigh more than in the
+    per-frame mean."""
+    return metrics.psnr_from_mse(float(((shown - shown_truth) ** 2).mean(axis=-1)[holes].mean()))
 
 
-def warp_breakdown(out: np.ndarray, truth: np.ndarray, holes: np.ndarray, reference) -> str:
-    """Where a fill's warp error comes from: the share of its excess over the footage's
-    that its five worst frame pairs carry, and its warp error against the footage's over
-    the pairs whose holes stay within a third and a tenth of the frame."""
-    fill = metrics.warp_error_per_pair(metrics.to_display(out), holes, reference)
-    footage = metrics.warp_error_per_pair(metrics.to_display(truth), holes, reference)
+def warp_breakdown(shown: np.ndarray, shown_truth: np.ndarray, holes: np.ndarray, reference) -> str:
+    """Where a fill's warp error comes from (both in display space): the share of its
+    excess over the footage's that its five worst frame pairs carry, and its warp error
+    against the footage's over the pairs whose holes stay within a third and a tenth of
+    the frame."""
+    fill = metrics.warp_error_per_pair(shown, holes, reference)
+    footage = metrics.warp_error_per_pair(shown_truth, holes, reference)
     counted = ~np.isnan(fill)
     excess = np.where(counted, fill - footage, 0.0)
     worst = np.argsort(excess)[::-1][:5]
@@ -84,15 +85,17 @@ def main(shots: list[str]) -> None:
         fills = {"render": load(f"{shot_dir}/out/*.exr")[..., :3]}
         fills["telea"] = telea(plates, holes)
         fills["temporal-nearest"] = still_copy(plates, holes)
-        reference = metrics.warp_reference(metrics.to_display(truth))
-        floor = metrics.warp_error(metrics.to_display(truth), holes, reference)
+        shown_truth = metrics.to_display(truth)
+        reference = metrics.warp_reference(shown_truth)
+        floor = metrics.warp_error(shown_truth, holes, reference)
         for fill, out in fills.items():
             q = metrics.quality(out, truth, plates, holes, reference)
             print(f"| {name} | {fill} | {q['hole_psnr']:.2f} | {q['hole_ssim']:.3f} | {q['detail']:.2f} "
                   f"| {1e3 * q['warp_error']:.2f} ({1e3 * floor:.2f}) |", flush=True)
+        shown = {fill: metrics.to_display(out) for fill, out in fills.items()}
         print(f"<!-- {name}: pooled hole PSNR dB: "
-              + ", ".join(f"{fill} {pooled_psnr(out, truth, holes):.2f}" for fill, out in fills.items()) + " -->")
-        print(f"<!-- {name}: render's warp error: {warp_breakdown(fills['render'], truth, holes, reference)} -->")
+              + ", ".join(f"{fill} {pooled_psnr(shown[fill], shown_truth, holes):.2f}" for fill in fills) + " -->")
+        print(f"<!-- {name}: render's warp error: {warp_breakdown(shown['render'], shown_truth, holes, reference)} -->")
         for line in log_lines(shot_dir):
             print(f"<!-- {name}: {line[:400]} -->")
 

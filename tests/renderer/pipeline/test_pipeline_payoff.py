@@ -136,8 +136,15 @@ def _counting_inference(monkeypatch) -> list:
     return calls
 
 
-def test_a_stop_for_the_time_budget_infers_the_held_out_fill_once(monkeypatch):
+def _inferring_afresh(monkeypatch) -> None:
+    """Every call of ``TrainingLoop.infer`` runs the network, as before the fill was kept."""
     import renderer.loop as loop
+
+    monkeypatch.setattr(loop.TrainingLoop, "infer", lambda self, indices=None, config=0: loop.infer(
+        self.inference, self.prep, self.preset, indices, config=config))
+
+
+def test_a_stop_for_the_time_budget_infers_the_held_out_fill_once(monkeypatch):
     from renderer.pipeline.selection import HeldOutCheck
 
     monkeypatch.setattr(HeldOutCheck, "over_budget", lambda self, train_seconds: True)  # as on a slow machine
@@ -151,8 +158,7 @@ def test_a_stop_for_the_time_budget_infers_the_held_out_fill_once(monkeypatch):
     assert calls.count(held_out) == 1, f"the validation, the verdict and the final choice share one fill: {calls}"
 
     # every call inferring afresh: three inferences, the same output
-    monkeypatch.setattr(loop.TrainingLoop, "infer", lambda self, indices=None, config=0: loop.infer(
-        self.inference, self.prep, self.preset, indices, config=config))
+    _inferring_afresh(monkeypatch)
     calls.clear()
     afresh = inpaint_arrays(still, holes, preset=STANDARD, steps=30, grain="off")
     assert calls.count(held_out) == 3
@@ -160,7 +166,6 @@ def test_a_stop_for_the_time_budget_infers_the_held_out_fill_once(monkeypatch):
 
 
 def test_each_validation_infers_the_weights_it_is_given(monkeypatch):
-    import renderer.loop as loop
     from renderer.pipeline.selection import HeldOutCheck
 
     monkeypatch.setattr(HeldOutCheck, "give_up",
@@ -179,7 +184,6 @@ def test_each_validation_infers_the_weights_it_is_given(monkeypatch):
     # the best ones (step 5's) again where they are not
     assert calls.count(held_out) == (2 if float(error_b) < float(error_a) else 3), (checks, calls)
 
-    monkeypatch.setattr(loop.TrainingLoop, "infer", lambda self, indices=None, config=0: loop.infer(
-        self.inference, self.prep, self.preset, indices, config=config))
+    _inferring_afresh(monkeypatch)
     afresh = inpaint_arrays(still, holes, preset=STANDARD, steps=30, grain="off")
     assert afresh.kept == kept.kept and np.array_equal(afresh.frames, kept.frames)
