@@ -36,7 +36,7 @@ from .pipeline.holdout import input_configurations, prefill_calls, thin_hole
 from .pipeline.output import Output
 from .pipeline.payoff import measures_reach, plan_learning
 from .pipeline.plate import plate_fills
-from .pipeline.region import Region, plan_context, plan_region
+from .pipeline.region import Region, plan_context, plan_region, work_box
 from .pipeline.selection import HeldOutCheck
 from .pipeline.sourcemap import plate_mask, plate_source_map, source_map
 from .presets import Preset
@@ -137,8 +137,11 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
     map_of = None if distance is None else (
         lambda index: painted_map(plate_source_map(region, holes, source_map(work_holes, distance, from_painting),
                                                    index), drawn, painted, index))
+    # the grain and the detail layer look at the work box alone, as every other stage does, so
+    # that whole frames give what a render gives, which reads only that box (decision 0039)
+    seen = work_box(region)
     with clock("grain"):
-        model = grain_of(frames, holes, cb) if grain == "match" else None
+        model = grain_of(within(frames, seen), within(holes, seen), cb) if grain == "match" else None
     layer = textured = None
     unreached = (work_holes & (distance == 0)).any(axis=0) if preset.unreached_detail and distance is not None \
         else None
@@ -146,7 +149,7 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
         textured = textured_region(plate_mask(region, unreached) & holes.any(axis=0))
         if textured.any():
             with clock("detail"), ticking(cb, "detail", expected_rounds(textured), "fine detail"):
-                layer = unreached_detail(frames, holes, textured, seed, model)
+                layer = unreached_detail(frames, holes, textured, seed, model, seen)
     finish = Finish(map_of if want_source_map else None,
                     map_of if layer is not None or (model is not None and not model.is_clean) else None,
                     model, seed, numbers, layer, textured, paintings={t: (drawn[t], frames[t]) for t in painted})
@@ -277,16 +280,27 @@ def grain_of(frames: np.ndarray, holes: np.ndarray, cb: Callbacks) -> GrainModel
     return model
 
 
+def within(video: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """(F, H, W, ...) -> the frames cut to ``box`` (y0, x0, y1, x1), half-open; a view."""
+    y0, x0, y1, x1 = box
+    return video[:, y0:y1, x0:x1]
+
+
 def unreached_detail(frames: np.ndarray, holes: np.ndarray, union: np.ndarray, seed: int,
-                     model: GrainModel | None) -> np.ndarray:
+                     model: GrainModel | None, box: tuple[int, int, int, int]) -> np.ndarray:
     """``fill.detail.detail_layer`` over ``union`` (bool (H, W), the pixels some frame leaves
     unreached, in regions deep enough for texture: ``fill.detail.textured_region``), made on
     the frame with the most of them hidden (the middle one of a fixed box), its own hole
-    blanked too."""
+    blanked too. The patch-based fill takes its texture from ``box`` (y0, x0, y1, x1, which
+    holds ``union``) alone; the layer is 0 outside it."""
     covered = (holes & union[None]).sum(axis=(1, 2))
     best = np.flatnonzero(covered == covered.max())
     t = int(best[len(best) // 2])
-    return detail_layer(frames[t], union | holes[t], seed=seed, grain=model)
+    y0, x0, y1, x1 = box
+    layer = np.zeros(frames.shape[1:], np.float32)
+    layer[y0:y1, x0:x1] = detail_layer(np.ascontiguousarray(frames[t, y0:y1, x0:x1]),
+                                       (union | holes[t])[y0:y1, x0:x1], seed=seed, grain=model)
+    return layer
 
 
 def painted_map(frames_map: np.ndarray, drawn: np.ndarray, painted: frozenset, indices: list[int]) -> np.ndarray:

@@ -17,7 +17,7 @@ from renderer.errors import ShapeError
 from renderer.presets import PAPER, STANDARD
 from renderer.fill.propagate import guarded_propagation
 from renderer.pipeline.plate import PlateFills
-from renderer.pipeline.region import MIN_MARGIN, plan_context, plan_region
+from renderer.pipeline.region import MIN_MARGIN, plan_context, plan_region, work_box
 from renderer.parallel import frames_finished
 from renderer.pipeline.holdout import (
     THIN_HOLE_DEPTH, choose_fill, extra_holes, held_out_error, hole_sets, input_configurations, prefill_calls,
@@ -111,6 +111,34 @@ def test_context_widens_the_crop_for_the_non_learning_fills():
     big = box_holes(2, 1080, 2048, 500, 900, 150)
     assert plan_context(plan_region(big, big, STANDARD), np.zeros((2, 1080, 2048, 3), np.float32)) is None, \
         "a crop trained below plate resolution keeps its fills at working size"
+
+
+def test_whole_frames_fill_as_the_work_box_a_render_reads_does():
+    """A render reads only the work box of each plate (``pipeline.region.work_box``); the
+    same frames given whole must fill the same, bit for bit. Here the plate is grainy and a
+    fixed square no frame shows gets the detail layer, whose patch-based fill (a box as wide
+    as the hole's size around it) and the grain estimate would reach past the work box."""
+    rng = np.random.default_rng(3)
+    n, h, w = 6, 288, 512  # over the context box's cap, so the work box is less than the frame
+    still = np.repeat(rng.random((1, h, w, 3), np.float32) * 0.5, n, axis=0)
+    frames = np.maximum(still + rng.normal(0.0, 0.02, still.shape).astype(np.float32), 0.0)
+    holes = np.zeros((n, h, w), bool)
+    for t in range(n):
+        holes[t, 110:174, 200 + 14 * t:290 + 14 * t] = True
+    holes[:, 184:193, 240:249] = True  # the square: no frame shows it
+    preset = replace(STANDARD, learn_min_unreached=0.9)  # nothing trained: the fills alone are compared
+    y0, x0, y1, x1 = work_box(plan_region(holes, holes, preset))
+    assert (y1 - y0) * (x1 - x0) < h * w
+    notes: list[str] = []
+    whole = inpaint_arrays(frames, holes, preset=preset, callbacks=Callbacks(log=notes.append)).frames
+    cut = inpaint_arrays(np.ascontiguousarray(frames[:, y0:y1, x0:x1]), np.ascontiguousarray(holes[:, y0:y1, x0:x1]),
+                         preset=preset, callbacks=Callbacks(log=notes.append)).frames
+    assert sum(n.startswith("grain: matched") for n in notes) == 2, notes
+    assert sum(n.startswith("learning: skipped") for n in notes) == 2, notes
+    square = (slice(None), slice(184, 193), slice(240, 249))
+    assert not np.array_equal(whole[square], frames[square]), "the square is filled"
+    assert np.array_equal(whole[:, y0:y1, x0:x1], cut)
+    assert np.array_equal(whole[~holes], frames[~holes])
 
 
 def test_extra_holes_sit_next_to_the_real_hole_over_known_pixels():
