@@ -33,7 +33,7 @@ from .chains import STILL_SNAP, TELEA_WEIGHT
 from .classical import telea_frame
 from .device_ops import diffuse, dilate, gaussian_blur
 from .flow import FLOW_DILATE, GUARDED_FLOW_DILATE, completion_regions, masked_flow
-from .propagate import AGREEMENT, LEFTOVER, NEAR, SEAM_RING, SEAM_SIGMA
+from .propagate import AGREEMENT, FLOW_PASSES, LEFTOVER, NEAR, SEAM_RING, SEAM_SIGMA
 from .still import still_first
 from .temporal import TEMPORAL_SWEEPS
 
@@ -238,20 +238,21 @@ def _crop_index(y0: torch.Tensor, x0: torch.Tensor, h: int, w: int):
 
 
 def seamed_propagation(frames_linear: np.ndarray, holes: np.ndarray, guarded: bool = False, near: int = NEAR,
-                       device: str | torch.device = "cuda", still: bool = True) -> np.ndarray:
+                       device: str | torch.device = "cuda", still: bool = True, passes: int = FLOW_PASSES
+                       ) -> np.ndarray:
     """(F, H, W, 3) scene-linear, bool (F, H, W) -> (F, H, W, 3), as
     ``propagate.seamed_propagation`` (with ``guarded``, as ``guarded_propagation``)
     but on ``device``; see the module docstring for how the two differ."""
-    return propagate_sets(frames_linear, [holes], guarded, near, device, still=still)[0]
+    return propagate_sets(frames_linear, [holes], guarded, near, device, still=still, passes=passes)[0]
 
 
 def propagate_sets(frames_linear: np.ndarray, hole_sets: list[np.ndarray], guarded: bool = False,
                    near: int = NEAR, device: str | torch.device = "cuda", kept: dict | None = None,
-                   still: bool = True) -> list[np.ndarray]:
+                   still: bool = True, passes: int = FLOW_PASSES) -> list[np.ndarray]:
     """``seamed_propagation`` of one shot for each of several hole sets (bool (F, H, W)
     each), in one batch: each step of the work launches once for every set. Returns one
-    (F, H, W, 3) fill per set, in order. ``kept``: see ``completed_flows``; ``still``: see
-    ``propagate.seamed_propagation``."""
+    (F, H, W, 3) fill per set, in order. ``kept``: see ``completed_flows``; ``still`` and
+    ``passes``: see ``propagate.seamed_propagation``."""
     frames_np = np.maximum(np.asarray(frames_linear, dtype=np.float32), 0.0)
     if frames_np.ndim != 4 or frames_np.shape[-1] != 3 or any(h.shape != frames_np.shape[:3] for h in hole_sets):
         raise ShapeError(f"seamed_propagation needs (F, H, W, 3) and (F, H, W), got {frames_np.shape}, "
@@ -261,12 +262,39 @@ def propagate_sets(frames_linear: np.ndarray, hole_sets: list[np.ndarray], guard
     if not todo:
         return results
     dev = torch.device(device)
-    n = len(frames_np)
     sets = [np.ascontiguousarray(hole_sets[k]) for k in todo]
     frames = torch.from_numpy(frames_np).to(dev).permute(0, 3, 1, 2).repeat(len(sets), 1, 1, 1).contiguous()
     hole = torch.from_numpy(np.concatenate(sets)).to(dev)
+    grow = GUARDED_FLOW_DILATE if guarded else FLOW_DILATE
+    forward, backward = completed_flows(frames_np, sets, hole, grow, kept)
+    filled = one_pass(frames_np, sets, frames, hole, forward, backward, guarded, near, still)
+    for _ in range(passes - 1):
+        forward, backward = remeasured_flows(filled, sets, hole, forward, backward, grow)
+        filled = one_pass(frames_np, sets, frames, hole, forward, backward, guarded, near, still)
+    for j, k in enumerate(todo):
+        results[k] = filled[j]
+    return results
+
+
+def remeasured_flows(filled: list[np.ndarray], sets: list[np.ndarray], hole: torch.Tensor, forward: torch.Tensor,
+                     backward: torch.Tensor, grow: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``flow.remeasured_flow`` of each set: inside each hole grown by ``grow`` px, the
+    flows (laid out as ``completed_flows``'s) are replaced by DIS (on the host) between
+    consecutive frames of that set's fill (``filled``, one (F, H, W, 3) per set)."""
+    raws = [np.concatenate(masked_flow(fill, np.zeros_like(holes_np))[:2], axis=-1)
+            for fill, holes_np in zip(filled, sets)]
+    raw = torch.from_numpy(np.concatenate(raws)).to(hole.device).permute(0, 3, 1, 2)
+    grown = dilate(hole, grow)[:, None]
+    return torch.where(grown, raw[:, :2], forward), torch.where(grown, raw[:, 2:], backward)
+
+
+def one_pass(frames_np: np.ndarray, sets: list[np.ndarray], frames: torch.Tensor, hole: torch.Tensor,
+             forward: torch.Tensor, backward: torch.Tensor, guarded: bool, near: int, still: bool) -> list[np.ndarray]:
+    """One pass of ``propagate_sets`` along the flows ``forward`` and ``backward``: frames
+    (F, H, W, 3) scene-linear on the host and, stacked once per set, (K F, 3, H, W) on the
+    device; ``hole`` the sets stacked (K F, H, W). Returns each set's fill (F, H, W, 3)."""
+    n = len(frames_np)
     shape = tuple(hole.shape)
-    forward, backward = completed_flows(frames_np, sets, hole, GUARDED_FLOW_DILATE if guarded else FLOW_DILATE, kept)
     zone = dilate(hole, SEAM_RING)
     f, ys, xs = zone.nonzero(as_tuple=True)
     frames_flat = frames.permute(0, 2, 3, 1).reshape(-1, 3)
@@ -316,11 +344,13 @@ def propagate_sets(frames_linear: np.ndarray, hole_sets: list[np.ndarray], guard
         result = _blended_telea(frames, hole, result, rest, weight=TELEA_WEIGHT)
     result = smooth_along_flow(result, hole, forward, backward, n, TEMPORAL_SWEEPS)
     out = result.permute(0, 2, 3, 1).cpu().numpy()
-    for j, k in enumerate(todo):
-        results[k] = np.where(sets[j][..., None], out[j * n:(j + 1) * n], frames_np)
+    filled = []
+    for j, holes_np in enumerate(sets):
+        fill = np.where(holes_np[..., None], out[j * n:(j + 1) * n], frames_np)
         if still and not guarded:  # the unmoved copy where the background is still, on the host, as on the CPU
-            results[k] = still_first(frames_np, sets[j], results[k], _on_host(forward, j, n), _on_host(backward, j, n))
-    return results
+            fill = still_first(frames_np, holes_np, fill, _on_host(forward, j, n), _on_host(backward, j, n))
+        filled.append(fill)
+    return filled
 
 
 def _on_host(flows: torch.Tensor, j: int, n: int) -> np.ndarray:
@@ -390,12 +420,13 @@ class DevicePropagation:
     frames``; ``sets(frames, hole_sets)`` fills several hole sets of one shot in one batch.
     Fills made with one ``kept`` dict reuse each other's DIS flow (``completed_flows``)."""
 
-    def __init__(self, device, guarded: bool = False, kept: dict | None = None, still: bool = True):
-        self.device, self.guarded, self.kept, self.still = device, guarded, kept, still
+    def __init__(self, device, guarded: bool = False, kept: dict | None = None, still: bool = True,
+                 passes: int = FLOW_PASSES):
+        self.device, self.guarded, self.kept, self.still, self.passes = device, guarded, kept, still, passes
 
     def __call__(self, frames_linear: np.ndarray, holes: np.ndarray) -> np.ndarray:
         return self.sets(frames_linear, [holes])[0]
 
     def sets(self, frames_linear: np.ndarray, hole_sets: list[np.ndarray]) -> list[np.ndarray]:
         return propagate_sets(frames_linear, hole_sets, self.guarded, device=self.device, kept=self.kept,
-                              still=self.still)
+                              still=self.still, passes=self.passes)

@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from ..colour import linear_to_srgb
+from ..errors import ShapeError
 from ..method.flow import sample
 from ..parallel import map_frames
 from .classical import check_video, diffuse_into, telea_frame
@@ -222,6 +223,20 @@ def motion_outliers(flow: np.ndarray, grown: np.ndarray, flat: np.ndarray, grey:
     return connected_reach(off, grown)
 
 
+def grown_holes(holes: np.ndarray, factor: int, dilate: int) -> np.ndarray:
+    """bool (F, H, W) holes -> bool (F, h, w): each hole at the size its flow is made at
+    (scaled down by ``factor``: every pixel it touches), grown by ``dilate`` px of the full
+    size (at least one pixel of the small size)."""
+    h, w = -(-holes.shape[1] // factor), -(-holes.shape[2] // factor)
+    if factor > 1:
+        small = [cv2.resize(hh.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0 for hh in holes]
+        dilate = max(-(-dilate // factor), 1) if dilate > 0 else 0
+    else:
+        small = list(holes)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * dilate + 1, 2 * dilate + 1))
+    return np.stack([cv2.dilate(hh.astype(np.uint8), kernel) > 0 if dilate > 0 else hh for hh in small])
+
+
 def completion_regions(grown: np.ndarray, flat: np.ndarray, forward: np.ndarray, factor: int = 1,
                        backward: np.ndarray | None = None, grey: np.ndarray | None = None
                        ) -> tuple[np.ndarray, np.ndarray]:
@@ -262,14 +277,7 @@ def completed_flow(frames: np.ndarray, holes: np.ndarray, dis_preset: int = cv2.
     n, height, width = holes.shape
     factor = flow_factor(height, width, max_pixels)
     forward, backward, flat, grey = masked_flow(frames, holes, dis_preset, factor)
-    h, w = forward.shape[1:3]
-    if factor > 1:
-        small = [cv2.resize(hh.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0 for hh in holes]
-        dilate = max(-(-dilate // factor), 1) if dilate > 0 else 0
-    else:
-        small = list(holes)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * dilate + 1, 2 * dilate + 1))
-    grown = np.stack([cv2.dilate(hh.astype(np.uint8), kernel) > 0 if dilate > 0 else hh for hh in small])
+    grown = grown_holes(holes, factor, dilate)
     regions_f, regions_b = completion_regions(grown, flat, forward, factor, backward, grey)
 
     def pair(t: int) -> None:
@@ -278,5 +286,29 @@ def completed_flow(frames: np.ndarray, holes: np.ndarray, dis_preset: int = cv2.
 
     map_frames(pair, n - 1)
     if factor == 1:
+        return CompletedFlow(forward=forward, backward=backward)
+    return CompletedFlow(forward=ScaledFlow(forward, height, width), backward=ScaledFlow(backward, height, width))
+
+
+def remeasured_flow(filled: np.ndarray, holes: np.ndarray, flow: CompletedFlow,
+                    dis_preset: int = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM, dilate: int = FLOW_DILATE,
+                    max_pixels: int = FLOW_MAX_PIXELS) -> CompletedFlow:
+    """``flow`` (``completed_flow`` of bool (F, H, W) ``holes`` with the same ``dilate``
+    and ``max_pixels``) with the flow inside each hole grown by ``dilate`` px measured
+    again: DIS between consecutive frames of ``filled`` (F, H, W, 3) scene-linear, the shot
+    with its holes filled along ``flow``. The diffusion only guesses the motion behind a
+    hole from its border; the fill brings in the texture that moves there, so DIS can see
+    it. Outside the grown holes the flow is ``flow``'s (decision 0040)."""
+    n, height, width = holes.shape
+    if filled.shape[:3] != holes.shape or len(flow.forward) != n:
+        raise ShapeError(f"remeasured_flow needs (F, H, W, 3), (F, H, W) and its flow, got {filled.shape}, "
+                         f"{holes.shape}, {len(flow.forward)} flows")
+    factor = flow_factor(height, width, max_pixels)
+    forward, backward, _, _ = masked_flow(filled, np.zeros_like(holes), dis_preset, factor)
+    grown = grown_holes(holes, factor, dilate)[..., None]
+    scaled = isinstance(flow.forward, ScaledFlow)
+    np.copyto(forward, flow.forward.small if scaled else flow.forward, where=~grown)
+    np.copyto(backward, flow.backward.small if scaled else flow.backward, where=~grown)
+    if not scaled:
         return CompletedFlow(forward=forward, backward=backward)
     return CompletedFlow(forward=ScaledFlow(forward, height, width), backward=ScaledFlow(backward, height, width))

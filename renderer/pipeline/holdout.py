@@ -20,7 +20,7 @@ from ..colour import linear_to_srgb
 from ..errors import ShapeError
 from ..fill.classical import telea
 from ..fill.device import DevicePropagation
-from ..fill.propagate import propagation_calls, seamed_propagation
+from ..fill.propagate import FLOW_PASSES, propagation_calls, seamed_propagation
 from ..io.masks import depth_inside
 from ..presets import Preset
 
@@ -165,7 +165,7 @@ def choose_fill(frames_linear: np.ndarray, holes: np.ndarray, held_out: np.ndarr
 
 
 def baseline_fills(context=None, device=None, references: frozenset = frozenset(), still: bool = True,
-                   kept: dict | None = None) -> dict:
+                   kept: dict | None = None, passes: int = FLOW_PASSES) -> dict:
     """The non-learning fills the standard preset starts from and measures itself against:
     flow-guided propagation with still chains snapped, seams matched and the unmoved copy
     where the background is still (``fill.propagate.seamed_propagation``, the default; with
@@ -175,17 +175,18 @@ def baseline_fills(context=None, device=None, references: frozenset = frozenset(
     hole sets in one batch (see ``fill_sets``); fills made with one ``kept`` dict share
     their DIS flows. ``references``: the indices of frames whose hole the artist painted;
     on the CPU the propagations bring what they carry from them to each frame's light
-    (``fill.propagate``)."""
+    (``fill.propagate``). ``passes``: the propagations' passes along the flow
+    (``fill.propagate.seamed_propagation``)."""
     if device is not None and str(device).startswith("cuda"):
         kept = {} if kept is None else kept  # their DIS flows, shared while this set of fills lives
-        seamed = DevicePropagation(device, kept=kept, still=still)
-        guarded = DevicePropagation(device, True, kept=kept)
+        seamed = DevicePropagation(device, kept=kept, still=still, passes=passes)
+        guarded = DevicePropagation(device, True, kept=kept, passes=passes)
     else:
         def seamed(f, h):
-            return seamed_propagation(f, h, references=references, still=still)
+            return seamed_propagation(f, h, references=references, still=still, passes=passes)
 
         def guarded(f, h):
-            return seamed_propagation(f, h, guarded=True, references=references)
+            return seamed_propagation(f, h, guarded=True, references=references, passes=passes)
 
     fills = {"propagation": seamed, "guarded": guarded, "telea": lambda f, h: telea(np.maximum(f, 0.0), h)}
     return fills if context is None else {name: context.wrap(fn) for name, fn in fills.items()}
@@ -220,12 +221,14 @@ def prefill_calls(preset: Preset, n_frames: int, smooth_rival: bool = True) -> i
     """Per-frame calls ``input_configurations`` makes on the CPU when it keeps seamed
     propagation, the usual choice: every fill of the held-out holes (the two propagations
     and, with ``smooth_rival``, Telea), then propagation on each other hole set, the real
-    hole's with the unmoved copy's test (``fill.still``, a call a frame). Where another
-    fill is kept the stage makes fewer, and its progress ends with a jump."""
+    hole's with the unmoved copy's test (``fill.still``, a call a frame, in each of the
+    ``FLOW_PASSES``). Where another fill is kept the stage makes fewer, and its progress
+    ends with a jump."""
     if preset.input_mode != "masked" or not preset.propagation_prior:
         return 0
     count = preset.extra_hole_configs + int(preset.select_on_validation)
-    return (count + 2) * propagation_calls(n_frames) + (n_frames if smooth_rival else 0) + n_frames
+    return (count + 1) * propagation_calls(n_frames, passes=1) + propagation_calls(n_frames) \
+        + (n_frames if smooth_rival else 0) + FLOW_PASSES * n_frames
 
 
 def input_configurations(frames: np.ndarray, holes: np.ndarray, preset: Preset, seed: int, cb: Callbacks,
@@ -252,9 +255,12 @@ def input_configurations(frames: np.ndarray, holes: np.ndarray, preset: Preset, 
     # the unmoved copy (``fill.still``) is for the real hole alone: the check's extra holes
     # move where a real fixed hole does not, so other frames show what they cover and the
     # copy would be credited there with what the real hole never gets (on a fixed box over
-    # bikes@140 propagation's held-out score fell from 0.01311 to 0.00989 with it)
+    # bikes@140 propagation's held-out score fell from 0.01311 to 0.00989 with it). So is
+    # the second pass along the flow: measured on the fill of holes that jump every frame,
+    # the flow misleads it (on the 768x576 people plate propagation's held-out score rose
+    # from 0.01353 to 0.01713 with it, where it gains in the real hole; decision 0040)
     kept: dict = {}
-    fills = baseline_fills(context, device, references, still=False, kept=kept)
+    fills = baseline_fills(context, device, references, still=False, kept=kept, passes=1)
     if not smooth_rival:
         del fills["telea"]
     sets = [holes] + unions[:-1]

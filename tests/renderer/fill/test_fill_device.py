@@ -212,8 +212,9 @@ def test_batched_pre_fills_are_the_one_at_a_time_ones(monkeypatch):
     holes = box_holes(8, 48, 64, 14, 10, 12, move=3)
     plain = holdout.baseline_fills
     monkeypatch.setattr(holdout, "baseline_fills",
-                        lambda context=None, device=None, references=frozenset(), still=True, kept=None:
-                        plain(context, "cpu", still=still))
+                        lambda context=None, device=None, references=frozenset(), still=True, kept=None,
+                        passes=propagate.FLOW_PASSES:
+                        plain(context, "cpu", still=still, passes=passes))
     one_at_a_time, errors_a, name_a = holdout.input_configurations(frames, holes, STANDARD, 0, Callbacks())
     calls = []
 
@@ -223,9 +224,10 @@ def test_batched_pre_fills_are_the_one_at_a_time_ones(monkeypatch):
             return super().sets(frames_linear, hole_sets)
 
     monkeypatch.setattr(holdout, "baseline_fills",
-                        lambda context=None, device=None, references=frozenset(), still=True, kept=None: dict(
-                            plain(context, "cpu"), propagation=Counted("cpu", still=still),
-                            guarded=Counted("cpu", True)))
+                        lambda context=None, device=None, references=frozenset(), still=True, kept=None,
+                        passes=propagate.FLOW_PASSES:
+                        dict(plain(context, "cpu"), propagation=Counted("cpu", still=still, passes=passes),
+                             guarded=Counted("cpu", True, passes=passes)))
     batched, errors_b, name_b = holdout.input_configurations(frames, holes, STANDARD, 0, Callbacks())
     # the seamed fill of every set with extra holes at once, the held-out one too; the guarded
     # held-out one; then the real hole's, with the unmoved copy
