@@ -133,8 +133,8 @@ def test_whole_frames_fill_as_the_work_box_a_render_reads_does():
     whole = inpaint_arrays(frames, holes, preset=preset, callbacks=Callbacks(log=notes.append)).frames
     cut = inpaint_arrays(np.ascontiguousarray(frames[:, y0:y1, x0:x1]), np.ascontiguousarray(holes[:, y0:y1, x0:x1]),
                          preset=preset, callbacks=Callbacks(log=notes.append)).frames
-    assert sum(n.startswith("grain: matched") for n in notes) == 2, notes
-    assert sum(n.startswith("learning: skipped") for n in notes) == 2, notes
+    assert sum(line.startswith("grain: matched") for line in notes) == 2, notes
+    assert sum(line.startswith("learning: skipped") for line in notes) == 2, notes
     square = (slice(None), slice(184, 193), slice(240, 249))
     assert not np.array_equal(whole[square], frames[square]), "the square is filled"
     assert np.array_equal(whole[:, y0:y1, x0:x1], cut)
