@@ -267,10 +267,10 @@ def propagate_sets(frames_linear: np.ndarray, hole_sets: list[np.ndarray], guard
     hole = torch.from_numpy(np.concatenate(sets)).to(dev)
     grow = GUARDED_FLOW_DILATE if guarded else FLOW_DILATE
     forward, backward = completed_flows(frames_np, sets, hole, grow, kept)
-    filled = one_pass(frames_np, sets, frames, hole, forward, backward, guarded, near, still)
+    filled = propagation_pass(frames_np, sets, frames, hole, forward, backward, guarded, near, still)
     for _ in range(passes - 1):
         forward, backward = remeasured_flows(filled, sets, hole, forward, backward, grow)
-        filled = one_pass(frames_np, sets, frames, hole, forward, backward, guarded, near, still)
+        filled = propagation_pass(frames_np, sets, frames, hole, forward, backward, guarded, near, still)
     for j, k in enumerate(todo):
         results[k] = filled[j]
     return results
@@ -288,11 +288,13 @@ def remeasured_flows(filled: list[np.ndarray], sets: list[np.ndarray], hole: tor
     return torch.where(grown, raw[:, :2], forward), torch.where(grown, raw[:, 2:], backward)
 
 
-def one_pass(frames_np: np.ndarray, sets: list[np.ndarray], frames: torch.Tensor, hole: torch.Tensor,
-             forward: torch.Tensor, backward: torch.Tensor, guarded: bool, near: int, still: bool) -> list[np.ndarray]:
-    """One pass of ``propagate_sets`` along the flows ``forward`` and ``backward``: frames
-    (F, H, W, 3) scene-linear on the host and, stacked once per set, (K F, 3, H, W) on the
-    device; ``hole`` the sets stacked (K F, H, W). Returns each set's fill (F, H, W, 3)."""
+def propagation_pass(frames_np: np.ndarray, sets: list[np.ndarray], frames: torch.Tensor, hole: torch.Tensor,
+                     forward: torch.Tensor, backward: torch.Tensor, guarded: bool, near: int, still: bool
+                     ) -> list[np.ndarray]:
+    """One pass of ``propagate_sets`` (as ``propagate.propagation_pass``) along the flows
+    ``forward`` and ``backward``: frames (F, H, W, 3) scene-linear on the host and, stacked
+    once per set, (K F, 3, H, W) on the device; ``hole`` the sets stacked (K F, H, W).
+    Returns each set's fill (F, H, W, 3)."""
     n = len(frames_np)
     shape = tuple(hole.shape)
     zone = dilate(hole, SEAM_RING)
