@@ -385,10 +385,10 @@ def _blended_telea(frames: torch.Tensor, hole: torch.Tensor, filled: torch.Tenso
 
 def smooth_along_flow(fill: torch.Tensor, hole: torch.Tensor, forward: torch.Tensor, backward: torch.Tensor,
                       period: int, sweeps: int = TEMPORAL_SWEEPS) -> torch.Tensor:
-    """``temporal.smooth_along_flow`` (with its ``exposure_gain``) of shots
-    stacked ``period`` frames each: fill (N, 3, H, W), hole bool (N, H, W), forward and
-    backward (N, 2, H, W) laid out as ``completed_flows``'s. A frame's neighbours are
-    those of its own shot."""
+    """``temporal.smooth_along_flow`` (with its ``exposure_gain``, summed here over every
+    pixel, where the host sums a grid of them) of shots stacked ``period`` frames each:
+    fill (N, 3, H, W), hole bool (N, H, W), forward and backward (N, 2, H, W) laid out as
+    ``completed_flows``'s. A frame's neighbours are those of its own shot."""
     if fill.ndim != 4 or hole.shape != (fill.shape[0],) + fill.shape[2:] or forward.shape != backward.shape \
             or forward.shape != (fill.shape[0], 2) + fill.shape[2:] or fill.shape[0] % period:
         raise ShapeError(f"smooth_along_flow needs (N, 3, H, W), (N, H, W) and two (N, 2, H, W) with N a "

@@ -138,6 +138,41 @@ def test_the_temporal_filter_brings_each_neighbour_to_the_frame_s_light(monkeypa
     assert np.abs(unlit - truth)[holes].mean() > 1e-2
 
 
+def test_the_exposure_gain_on_a_grid_is_the_whole_frame_s():
+    # a steep ramp panning 2.6 px a frame: a grid read at the wrong place, or the neighbour
+    # read without the flow, would give a ratio far from the true 1 / 1.3
+    h, w = 90, 160
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    ramp = np.stack([0.02 + xs / w, 0.05 + ys / h, 0.5 + 0.4 * np.sin(xs / 7.0) * np.cos(ys / 5.0)], axis=-1)
+    frame = ramp.astype(np.float32)
+    shifted = np.stack([0.02 + (xs - 2.6) / w, 0.05 + ys / h,
+                        0.5 + 0.4 * np.sin((xs - 2.6) / 7.0) * np.cos(ys / 5.0)], axis=-1)
+    other = (1.3 * shifted).astype(np.float32)  # frame t's pixel x is other's x + 2.6
+    flow = np.zeros((h, w, 2), np.float32)
+    flow[..., 0] = 2.6
+    hole = np.zeros((h, w), bool)
+    hole[30:60, 50:90] = True
+    other_hole = np.roll(hole, 3, axis=1)
+    every = exposure_gain(frame, hole, other, other_hole, flow)  # a frame this small: every pixel
+    assert np.array_equal(every, exposure_gain(frame, hole, other, other_hole, flow, stride=1))
+    grid = exposure_gain(frame, hole, other, other_hole, flow, stride=4)
+    assert every == pytest.approx([1 / 1.3] * 3, rel=2e-3)  # bilinear reads of a sine are near exact
+    assert grid == pytest.approx(every, rel=1e-3)
+    still = exposure_gain(frame, hole, other, other_hole, np.zeros_like(flow), stride=4)  # the control
+    assert np.abs(still - 1 / 1.3).max() > 5e-3
+    with pytest.raises(ShapeError):
+        exposure_gain(frame, hole, other, other_hole, flow, stride=0)
+
+
+@pytest.mark.parametrize("height, width", [(96, 160), (576, 768), (1152, 2048), (2160, 4096), (674, 3520)])
+def test_the_exposure_gain_sums_a_grid_of_at_least_its_sample_count(height, width):
+    stride = temporal.gain_stride(height, width)
+    grid = len(range(0, height, stride)) * len(range(0, width, stride))
+    assert grid >= min(temporal.GAIN_SAMPLES, height * width)
+    assert stride == 1 or len(range(0, height, stride + 1)) * len(range(0, width, stride + 1)) \
+        < temporal.GAIN_SAMPLES * 1.2  # and not many more: the next step down is near the count
+
+
 def test_seamed_propagation_rejects_mismatched_holes():
     frames = smooth_video(4, 32, 32)
     with pytest.raises(ShapeError):
