@@ -44,8 +44,8 @@ def still_flow(flow: np.ndarray) -> np.ndarray:
 
 def gain_stride(height: int, width: int, samples: int = GAIN_SAMPLES) -> int:
     """The grid step (px) at which ``exposure_gain`` sums a height x width frame: the
-    largest whose grid keeps at least ``samples`` pixels (1, every pixel, for frames under
-    four times that)."""
+    largest integer not above sqrt(height * width / samples), so that its grid keeps at
+    least ``samples`` pixels (1, every pixel, for frames under four times that)."""
     return max(1, int(np.sqrt(height * width / samples)))
 
 

@@ -170,7 +170,7 @@ def test_the_exposure_gain_sums_a_grid_of_at_least_its_sample_count(height, widt
     grid = len(range(0, height, stride)) * len(range(0, width, stride))
     assert grid >= min(temporal.GAIN_SAMPLES, height * width)
     assert stride == 1 or len(range(0, height, stride + 1)) * len(range(0, width, stride + 1)) \
-        < temporal.GAIN_SAMPLES * 1.2  # and not many more: the next step down is near the count
+        < temporal.GAIN_SAMPLES * 1.2  # and the next coarser step keeps about the count or fewer
 
 
 def test_seamed_propagation_rejects_mismatched_holes():
