@@ -267,9 +267,10 @@ def propagate_sets(frames_linear: np.ndarray, hole_sets: list[np.ndarray], guard
     hole = torch.from_numpy(np.concatenate(sets)).to(dev)
     grow = GUARDED_FLOW_DILATE if guarded else FLOW_DILATE
     forward, backward = completed_flows(frames_np, sets, hole, grow, kept)
-    filled = propagation_pass(frames_np, sets, frames, hole, forward, backward, guarded, near, still)
+    reached = torch.zeros_like(hole)
+    filled = propagation_pass(frames_np, sets, frames, hole, forward, backward, guarded, near, still, reached)
     for _ in range(passes - 1):
-        forward, backward = remeasured_flows(filled, sets, hole, forward, backward, grow)
+        forward, backward = remeasured_flows(filled, sets, hole, forward, backward, grow, hole & ~reached)
         filled = propagation_pass(frames_np, sets, frames, hole, forward, backward, guarded, near, still)
     for j, k in enumerate(todo):
         results[k] = filled[j]
@@ -277,24 +278,26 @@ def propagate_sets(frames_linear: np.ndarray, hole_sets: list[np.ndarray], guard
 
 
 def remeasured_flows(filled: list[np.ndarray], sets: list[np.ndarray], hole: torch.Tensor, forward: torch.Tensor,
-                     backward: torch.Tensor, grow: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """``flow.remeasured_flow`` of each set: inside each hole grown by ``grow`` px, the
-    flows (laid out as ``completed_flows``'s) are replaced by DIS (on the host) between
-    consecutive frames of that set's fill (``filled``, one (F, H, W, 3) per set)."""
+                     backward: torch.Tensor, grow: int, guessed: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``flow.remeasured_flow`` of each set: inside each hole grown by ``grow`` px, except at
+    the ``guessed`` pixels (bool, as ``hole``), the flows (laid out as
+    ``completed_flows``'s) are replaced by DIS (on the host) between consecutive frames of
+    that set's fill (``filled``, one (F, H, W, 3) per set)."""
     raws = [np.concatenate(masked_flow(fill, np.zeros_like(holes_np))[:2], axis=-1)
             for fill, holes_np in zip(filled, sets)]
     raw = torch.from_numpy(np.concatenate(raws)).to(hole.device).permute(0, 3, 1, 2)
-    grown = dilate(hole, grow)[:, None]
+    grown = (dilate(hole, grow) & ~guessed)[:, None]
     return torch.where(grown, raw[:, :2], forward), torch.where(grown, raw[:, 2:], backward)
 
 
 def propagation_pass(frames_np: np.ndarray, sets: list[np.ndarray], frames: torch.Tensor, hole: torch.Tensor,
-                     forward: torch.Tensor, backward: torch.Tensor, guarded: bool, near: int, still: bool
-                     ) -> list[np.ndarray]:
+                     forward: torch.Tensor, backward: torch.Tensor, guarded: bool, near: int, still: bool,
+                     reached: torch.Tensor | None = None) -> list[np.ndarray]:
     """One pass of ``propagate_sets`` (as ``propagate.propagation_pass``) along the flows
     ``forward`` and ``backward``: frames (F, H, W, 3) scene-linear on the host and, stacked
     once per set, (K F, 3, H, W) on the device; ``hole`` the sets stacked (K F, H, W).
-    Returns each set's fill (F, H, W, 3)."""
+    Returns each set's fill (F, H, W, 3). ``reached`` (bool, as ``hole``): set True at the
+    hole pixels from which a chain lands, as ``propagate.chain_fill``'s."""
     n = len(frames_np)
     shape = tuple(hole.shape)
     zone = dilate(hole, SEAM_RING)
@@ -334,6 +337,9 @@ def propagation_pass(frames_np: np.ndarray, sets: list[np.ndarray], frames: torc
     result = frames.clone()
     put = in_hole & landed
     result[f[put], :, ys[put], xs[put]] = corrected[put]
+    if reached is not None:
+        lands = in_hole & ((d_f > 0) | (d_b > 0))
+        reached[f[lands], ys[lands], xs[lands]] = True
     rest = torch.zeros_like(hole)
     left = in_hole & ~landed
     rest[f[left], ys[left], xs[left]] = True

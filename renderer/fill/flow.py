@@ -292,20 +292,30 @@ def completed_flow(frames: np.ndarray, holes: np.ndarray, dis_preset: int = cv2.
 
 def remeasured_flow(filled: np.ndarray, holes: np.ndarray, flow: CompletedFlow,
                     dis_preset: int = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM, dilate: int = FLOW_DILATE,
-                    max_pixels: int = FLOW_MAX_PIXELS) -> CompletedFlow:
+                    max_pixels: int = FLOW_MAX_PIXELS, guessed: np.ndarray | None = None) -> CompletedFlow:
     """``flow`` (``completed_flow`` of bool (F, H, W) ``holes`` with the same ``dilate``
     and ``max_pixels``) with the flow inside each hole grown by ``dilate`` px measured
     again: DIS between consecutive frames of ``filled`` (F, H, W, 3) scene-linear, the shot
     with its holes filled along ``flow``. The diffusion only guesses the motion behind a
     hole from its border; the fill brings in the texture that moves there, so DIS can see
-    it. Outside the grown holes the flow is ``flow``'s (decision 0040)."""
+    it. Outside the grown holes the flow is ``flow``'s (decision 0040), and so it is at the
+    ``guessed`` pixels (bool (F, H, W); at the flow's size, every pixel they touch): hole
+    pixels from which no chain lands, so that the fill there is a guess. DIS would measure
+    the guess's own motion, and chains following it reached footage that does not show
+    what is behind a fixed box (decision 0042)."""
     n, height, width = holes.shape
     if filled.shape[:3] != holes.shape or len(flow.forward) != n:
         raise ShapeError(f"remeasured_flow needs (F, H, W, 3), (F, H, W) and its flow, got {filled.shape}, "
                          f"{holes.shape}, {len(flow.forward)} flows")
     factor = flow_factor(height, width, max_pixels)
     forward, backward, _, _ = masked_flow(filled, np.zeros_like(holes), dis_preset, factor)
-    grown = grown_holes(holes, factor, dilate)[..., None]
+    grown = grown_holes(holes, factor, dilate)
+    if guessed is not None:
+        if guessed.shape != holes.shape:
+            raise ShapeError(f"remeasured_flow needs guessed pixels shaped as the holes {holes.shape}, "
+                             f"got {guessed.shape}")
+        grown &= ~grown_holes(guessed, factor, 0)
+    grown = grown[..., None]
     scaled = isinstance(flow.forward, ScaledFlow)
     np.copyto(forward, flow.forward.small if scaled else flow.forward, where=~grown)
     np.copyto(backward, flow.backward.small if scaled else flow.backward, where=~grown)

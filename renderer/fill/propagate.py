@@ -125,7 +125,8 @@ def seamed_propagation(frames_linear: np.ndarray, holes: np.ndarray, guarded: bo
     ``still=False`` leaves the unmoved copy out (as the held-out check's holes take it:
     ``pipeline.holdout.input_configurations``). ``passes``: each after the first follows
     the flow measured again inside the holes on the fill the one before made
-    (``fill.flow.remeasured_flow``); the held-out check's holes take one."""
+    (``fill.flow.remeasured_flow``), except at the pixels from which no chain of the first
+    pass lands; the held-out check's holes take one."""
     frames = np.maximum(np.asarray(frames_linear, dtype=np.float32), 0.0)
     if frames.ndim != 4 or frames.shape[-1] != 3 or holes.shape != frames.shape[:3]:
         raise ShapeError(f"seamed_propagation needs (F, H, W, 3) and (F, H, W), got {frames.shape}, {holes.shape}")
@@ -136,20 +137,22 @@ def seamed_propagation(frames_linear: np.ndarray, holes: np.ndarray, guarded: bo
     grow = GUARDED_FLOW_DILATE if guarded else FLOW_DILATE
     flow = completed_flow(frames, holes, dilate=grow)
     del frames  # each pass makes its own: at plate resolution a copy of the shot less at the peaks
-    result = propagation_pass(frames_linear, holes, flow, guarded, near, references, still)
+    reached = np.zeros_like(holes) if passes > 1 else None
+    result = propagation_pass(frames_linear, holes, flow, guarded, near, references, still, reached)
     for _ in range(passes - 1):
-        flow = remeasured_flow(result, holes, flow, dilate=grow)
+        flow = remeasured_flow(result, holes, flow, dilate=grow, guessed=holes & ~reached)
         del result
         result = propagation_pass(frames_linear, holes, flow, guarded, near, references, still)
     return result
 
 
 def propagation_pass(frames_linear: np.ndarray, holes: np.ndarray, flow: CompletedFlow, guarded: bool, near: int,
-                     references: frozenset, still: bool) -> np.ndarray:
+                     references: frozenset, still: bool, reached: np.ndarray | None = None) -> np.ndarray:
     """One pass of ``seamed_propagation`` along ``flow`` (``CompletedFlow``): the chains,
-    the temporal filter and, unless ``guarded`` or not ``still``, the unmoved copy."""
+    the temporal filter and, unless ``guarded`` or not ``still``, the unmoved copy.
+    ``reached``: bool (F, H, W), set where a chain lands (see ``chain_fill``)."""
     frames = np.maximum(np.asarray(frames_linear, dtype=np.float32), 0.0)
-    result = chain_fill(frames, holes, flow, guarded, near, references)
+    result = chain_fill(frames, holes, flow, guarded, near, references, reached)
     del frames  # the filter reads the fill alone: at plate resolution a copy of the shot less at its peak
     result = smooth_along_flow(result, holes, flow.forward, flow.backward, TEMPORAL_SWEEPS)
     if guarded or not still:
@@ -166,10 +169,13 @@ def reference_light(frame: np.ndarray, ring: np.ndarray, painted: np.ndarray, ho
 
 
 def chain_fill(frames: np.ndarray, holes: np.ndarray, flow, guarded: bool, near: int,
-               references: frozenset = frozenset()) -> np.ndarray:
+               references: frozenset = frozenset(), reached: np.ndarray | None = None) -> np.ndarray:
     """The seamed (or guarded) fill before the temporal filter: each frame's hole filled from
     its own chains (see ``seamed_propagation``). frames (F, H, W, 3) non-negative
-    scene-linear, holes bool (F, H, W), flow a ``fill.flow.CompletedFlow``."""
+    scene-linear, holes bool (F, H, W), flow a ``fill.flow.CompletedFlow``. ``reached``:
+    bool (F, H, W) set True at the hole pixels from which a chain, forward or backward,
+    lands on footage, whether or not the guard trusts the landing: within the holes, the
+    pixels ``fill.chains.unreached`` leaves out."""
     n = len(frames)
     grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * SEAM_RING + 1, 2 * SEAM_RING + 1))
     result = frames.copy()
@@ -199,6 +205,9 @@ def chain_fill(frames: np.ndarray, holes: np.ndarray, flow, guarded: bool, near:
         corrected = np.where(moving[:, None], decode(encode(colours) + offset), colours)
         result[t] = place_fill(frames[t], holes[t], ys[in_hole], xs[in_hole], corrected[in_hole], landed[in_hole],
                                LEFTOVER[guarded])
+        if reached is not None:
+            lands = in_hole & ((d_f > 0) | (d_b > 0))
+            reached[t, ys[lands], xs[lands]] = True
 
     def lit_by_frame(colours, distance, still, t: int, step: int):
         """Still chains that landed in a painted frame, brought to frame t's light."""

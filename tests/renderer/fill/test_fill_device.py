@@ -13,7 +13,7 @@ from renderer.colour import decode
 from renderer.colour_torch import display_like
 from renderer.errors import ConfigError, ShapeError
 from renderer.fill import chains, classical, device as pt, device_ops as image_ops, propagate, temporal
-from renderer.fill.flow import completed_flow
+from renderer.fill.flow import CompletedFlow, completed_flow
 from renderer.fill.classical import diffuse_into
 from renderer.pipeline.holdout import held_out_error
 from renderer.pipeline.selection import held_out_error_on_device
@@ -237,3 +237,24 @@ def test_batched_pre_fills_are_the_one_at_a_time_ones(monkeypatch):
         assert np.array_equal(a.holes, b.holes)
         assert np.abs(a.prefill - b.prefill).max() < 2e-3
     assert errors_b["propagation"] == pytest.approx(errors_a["propagation"], rel=0.05)
+
+
+@pytest.mark.parametrize("guarded", [False, True])
+def test_the_chains_mark_the_hole_pixels_from_which_they_land_on_both_ports(guarded):
+    frames = smooth_video(8, 48, 64, speed=1)
+    holes = np.zeros((8, 48, 64), bool)
+    holes[:, 14:34, 20:44] = True  # a fixed box wider than the pan's 7 px: its middle is never revealed
+    grow = 2 if guarded else 8  # GUARDED_FLOW_DILATE, FLOW_DILATE
+    hole = torch.from_numpy(holes)
+    forward, backward = pt.completed_flows(frames, [holes], hole, grow)
+    on_device = torch.zeros_like(hole)
+    pt.propagation_pass(frames, [holes], torch.from_numpy(frames).permute(0, 3, 1, 2).contiguous(), hole, forward,
+                        backward, guarded, propagate.NEAR, True, on_device)
+    flow = CompletedFlow(forward=forward.permute(0, 2, 3, 1).contiguous().numpy(),
+                         backward=backward.permute(0, 2, 3, 1).contiguous().numpy())
+    on_host = np.zeros_like(holes)
+    propagate.chain_fill(frames, holes, flow, guarded, propagate.NEAR, reached=on_host)
+    reached = holes & ~chains.unreached(frames, holes, flow=flow)
+    assert (holes & ~reached).any() and reached.any()
+    assert np.array_equal(on_host, reached)  # the guarded variant's too, whether its guard trusts the landing or not
+    assert np.array_equal(on_device.numpy(), on_host)

@@ -54,3 +54,27 @@ def test_the_flow_inside_the_hole_is_measured_on_the_fill_and_kept_outside(max_p
         assert np.array_equal(again.forward.small[~small], flow.forward.small[~small])
     with pytest.raises(ShapeError):
         remeasured_flow(frames[:-1], holes, flow, max_pixels=max_pixels)
+
+
+@pytest.mark.parametrize("max_pixels", [1 << 20, H * W // 2])  # the flow at full size, and at half size
+def test_the_flow_keeps_its_completion_where_the_fill_guessed(max_pixels):
+    frames, holes = square_moving_over_a_still_plate()
+    flow = completed_flow(frames, holes, max_pixels=max_pixels)
+    guessed = np.zeros_like(holes)
+    guessed[:, :, :70] = holes[:, :, :70]  # the hole's left part, with the square's left half under it
+    again = remeasured_flow(frames, holes, flow, max_pixels=max_pixels, guessed=guessed)
+    measured = remeasured_flow(frames, holes, flow, max_pixels=max_pixels)
+    left, right = (slice(None, -1), slice(54, 74), slice(56, 66)), (slice(None, -1), slice(54, 74), slice(72, 82))
+    after = np.stack([again.forward[t] for t in range(len(frames))])
+    assert np.abs(after[left][..., 0]).mean() < 1.0, "where the fill guessed, the completion's still flow stays"
+    assert np.abs(after[right][..., 0] - 3.0).mean() < 1.0, "the rest of the square is measured on the fill"
+    factor = 1 if max_pixels > frames.shape[1] * frames.shape[2] else 2
+    kept = grown_holes(guessed, factor, 0)
+    grown = grown_holes(holes, factor, FLOW_DILATE)
+    ours, theirs = (again.forward, measured.forward) if factor == 1 else (again.forward.small, measured.forward.small)
+    base = flow.forward if factor == 1 else flow.forward.small
+    ours, theirs, base = (np.stack([f[t] for t in range(len(frames))]) for f in (ours, theirs, base))
+    assert np.array_equal(ours[kept], base[kept])
+    assert np.array_equal(ours[grown & ~kept], theirs[grown & ~kept])
+    with pytest.raises(ShapeError):
+        remeasured_flow(frames, holes, flow, max_pixels=max_pixels, guessed=guessed[:-1])
