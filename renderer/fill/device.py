@@ -267,7 +267,7 @@ def propagate_sets(frames_linear: np.ndarray, hole_sets: list[np.ndarray], guard
     hole = torch.from_numpy(np.concatenate(sets)).to(dev)
     grow = GUARDED_FLOW_DILATE if guarded else FLOW_DILATE
     forward, backward = completed_flows(frames_np, sets, hole, grow, kept)
-    reached = torch.zeros_like(hole)
+    reached = torch.zeros_like(hole) if passes > 1 else None
     filled = propagation_pass(frames_np, sets, frames, hole, forward, backward, guarded, near, still, reached)
     for _ in range(passes - 1):
         forward, backward = remeasured_flows(filled, sets, hole, forward, backward, grow, hole & ~reached)

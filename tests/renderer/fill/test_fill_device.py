@@ -13,7 +13,7 @@ from renderer.colour import decode
 from renderer.colour_torch import display_like
 from renderer.errors import ConfigError, ShapeError
 from renderer.fill import chains, classical, device as pt, device_ops as image_ops, propagate, temporal
-from renderer.fill.flow import CompletedFlow, completed_flow
+from renderer.fill.flow import FLOW_DILATE, GUARDED_FLOW_DILATE, CompletedFlow, completed_flow
 from renderer.fill.classical import diffuse_into
 from renderer.pipeline.holdout import held_out_error
 from renderer.pipeline.selection import held_out_error_on_device
@@ -244,7 +244,7 @@ def test_the_chains_mark_the_hole_pixels_from_which_they_land_on_both_ports(guar
     frames = smooth_video(8, 48, 64, speed=1)
     holes = np.zeros((8, 48, 64), bool)
     holes[:, 14:34, 20:44] = True  # a fixed box wider than the pan's 7 px: its middle is never revealed
-    grow = 2 if guarded else 8  # GUARDED_FLOW_DILATE, FLOW_DILATE
+    grow = GUARDED_FLOW_DILATE if guarded else FLOW_DILATE
     hole = torch.from_numpy(holes)
     forward, backward = pt.completed_flows(frames, [holes], hole, grow)
     on_device = torch.zeros_like(hole)
