@@ -250,8 +250,7 @@ def test_the_chains_mark_the_hole_pixels_from_which_they_land_on_both_ports(guar
     on_device = torch.zeros_like(hole)
     pt.propagation_pass(frames, [holes], torch.from_numpy(frames).permute(0, 3, 1, 2).contiguous(), hole, forward,
                         backward, guarded, propagate.NEAR, True, on_device)
-    flow = CompletedFlow(forward=forward.permute(0, 2, 3, 1).contiguous().numpy(),
-                         backward=backward.permute(0, 2, 3, 1).contiguous().numpy())
+    flow = CompletedFlow(forward=pt._on_host(forward, 0, len(frames)), backward=pt._on_host(backward, 0, len(frames)))
     on_host = np.zeros_like(holes)
     propagate.chain_fill(frames, holes, flow, guarded, propagate.NEAR, reached=on_host)
     reached = holes & ~chains.unreached(frames, holes, flow=flow)
