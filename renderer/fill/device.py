@@ -308,7 +308,8 @@ def propagation_pass(frames_np: np.ndarray, sets: list[np.ndarray], frames: torc
                            +1, STILL_SNAP, period=n)
     c_b, d_b, s_b = follow(frames_flat, holes_flat, backward.permute(0, 2, 3, 1).reshape(-1, 2), shape, f, ys, xs,
                            -1, STILL_SNAP, period=n)
-    landed = (d_f > 0) | (d_b > 0)
+    lands = (d_f > 0) | (d_b > 0)  # on footage, whether or not the guard trusts it
+    landed = lands
     if guarded:
         agree = (encode(c_f) - encode(c_b)).abs().amax(dim=1) < AGREEMENT
         landed = ((d_f > 0) & (d_b > 0) & agree) | ((d_f > 0) & (d_b == 0) & (d_f <= near)) \
@@ -338,8 +339,8 @@ def propagation_pass(frames_np: np.ndarray, sets: list[np.ndarray], frames: torc
     put = in_hole & landed
     result[f[put], :, ys[put], xs[put]] = corrected[put]
     if reached is not None:
-        lands = in_hole & ((d_f > 0) | (d_b > 0))
-        reached[f[lands], ys[lands], xs[lands]] = True
+        into = in_hole & lands
+        reached[f[into], ys[into], xs[into]] = True
     rest = torch.zeros_like(hole)
     left = in_hole & ~landed
     rest[f[left], ys[left], xs[left]] = True

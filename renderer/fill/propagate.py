@@ -186,7 +186,8 @@ def chain_fill(frames: np.ndarray, holes: np.ndarray, flow, guarded: bool, near:
         zone = cv2.dilate(holes[t].astype(np.uint8), grow) > 0
         ys, xs, c_f, d_f, s_f = follow(frames, holes, flow.forward, t, +1, n - 1, STILL_SNAP, starts=zone)
         _, _, c_b, d_b, s_b = follow(frames, holes, flow.backward, t, -1, n - 1, STILL_SNAP, starts=zone)
-        landed = (d_f > 0) | (d_b > 0)
+        lands = (d_f > 0) | (d_b > 0)  # on footage, whether or not the guard trusts it
+        landed = lands
         if guarded:
             agree = np.abs(encode(c_f) - encode(c_b)).max(axis=1) < AGREEMENT
             landed = ((d_f > 0) & (d_b > 0) & agree) | ((d_f > 0) & (d_b == 0) & (d_f <= near)) \
@@ -206,8 +207,8 @@ def chain_fill(frames: np.ndarray, holes: np.ndarray, flow, guarded: bool, near:
         result[t] = place_fill(frames[t], holes[t], ys[in_hole], xs[in_hole], corrected[in_hole], landed[in_hole],
                                LEFTOVER[guarded])
         if reached is not None:
-            lands = in_hole & ((d_f > 0) | (d_b > 0))
-            reached[t, ys[lands], xs[lands]] = True
+            into = in_hole & lands
+            reached[t, ys[into], xs[into]] = True
 
     def lit_by_frame(colours, distance, still, t: int, step: int):
         """Still chains that landed in a painted frame, brought to frame t's light."""
