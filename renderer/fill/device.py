@@ -32,7 +32,7 @@ from ..parallel import map_frames
 from .chains import STILL_SNAP, TELEA_WEIGHT
 from .classical import telea_frame
 from .device_ops import diffuse, dilate, gaussian_blur
-from .flow import FLOW_DILATE, GUARDED_FLOW_DILATE, completion_regions, masked_flow
+from .flow import FLOW_DILATE, GUARDED_FLOW_DILATE, completion_plan, homography_motion, masked_flow
 from .propagate import AGREEMENT, FLOW_PASSES, LEFTOVER, NEAR, SEAM_RING, SEAM_SIGMA
 from .still import still_first
 from .temporal import TEMPORAL_SWEEPS
@@ -49,7 +49,8 @@ def completed_flows(frames_np: np.ndarray, hole_sets: list[np.ndarray], holes: t
     """For each hole set, ``flow.masked_flow`` (on the CPU: Telea and DIS), replaced
     inside each hole grown by ``grow`` px (and the flow beside it that leaves the
     background's motion; on still pairs, the flat pixels connected to it:
-    ``flow.completion_regions``, on the CPU) by diffusion from around it, on the device.
+    ``flow.completion_plan``, on the CPU) by diffusion from around it, on the device, or
+    by the background's homography where it predicts the flow around the region.
     frames_np (F, H, W, 3) scene-linear; hole_sets K bool (F, H, W); holes the same sets
     stacked on the device (K F, H, W) -> (forward, backward), (K F, 2, H, W) each: in each
     set, forward[t] is F(t -> t+1) (the last is zero), backward[t] is F(t -> t-1) (the
@@ -73,13 +74,21 @@ def completed_flows(frames_np: np.ndarray, hole_sets: list[np.ndarray], holes: t
     grown = dilate(holes, grow)
     n = len(frames_np)
     # the flow that leaves the background's motion beside the hole and, on still pairs, the
-    # flat pixels connected to it are replaced too (flow.completion_regions)
+    # flat pixels connected to it are replaced too (flow.completion_plan)
     grown_np = grown.cpu().numpy()
-    regions = [completion_regions(grown_np[k * n:(k + 1) * n], flat, raw_k[..., :2], backward=raw_k[..., 2:], grey=grey)
-               for k, (flat, raw_k, grey) in enumerate(zip(flats, raws, greys))]
-    region_f = torch.from_numpy(np.concatenate([r[0] for r in regions])).to(holes.device)
-    region_b = torch.from_numpy(np.concatenate([r[1] for r in regions])).to(holes.device)
+    plans = [completion_plan(grown_np[k * n:(k + 1) * n], flat, raw_k[..., :2], backward=raw_k[..., 2:], grey=grey)
+             for k, (flat, raw_k, grey) in enumerate(zip(flats, raws, greys))]
+    region_f = torch.from_numpy(np.concatenate([p[0] for p in plans])).to(holes.device)
+    region_b = torch.from_numpy(np.concatenate([p[1] for p in plans])).to(holes.device)
     done = torch.cat([diffuse(raw[:, :2], region_f), diffuse(raw[:, 2:], region_b)], dim=1)
+    height, width = grown_np.shape[1:]
+    for k, (_, _, planes_f, planes_b) in enumerate(plans):
+        for channels, planes, region in ((slice(0, 2), planes_f, region_f), (slice(2, 4), planes_b, region_b)):
+            for t, homography in enumerate(planes):
+                if homography is not None:
+                    motion = torch.from_numpy(homography_motion(homography, height, width)).to(holes.device)
+                    at = k * n + t
+                    done[at, channels] = torch.where(region[at], motion.permute(2, 0, 1), done[at, channels])
     done[n - 1::n, :2] = 0.0
     done[0::n, 2:] = 0.0
     return done[:, :2], done[:, 2:]

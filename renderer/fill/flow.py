@@ -16,6 +16,12 @@ farther out) where that motion matches the next frame at least as well is replac
 DIS's coarse levels drag the flow around a moving hole with it, farther than any fixed
 growth: on a 2K drone shot the completed flow inside the hole was 3.6 px from the
 footage's own, for 1-2 px of motion (decision 0029).
+
+Where that homography explains the flow around the completed region to within a few
+hundredths of a pixel, the region takes the homography's motion instead of the diffusion.
+Below the motion outliers' pixel, DIS still drags the border's flow with a moving hole, by
+about a tenth of a pixel a frame, and the chains add that up over the frames they cross
+(decision 0045).
 """
 
 from __future__ import annotations
@@ -63,6 +69,14 @@ OUTLIER_GAP = 8  # the background's motion is fitted on pixels this far past the
 OUTLIER_MOTION = 1.0
 OUTLIER_TIE = 0.5  # grey levels (0-255): the background's motion is taken where it matches within this
 FIT_POINTS = 20000  # pixels a homography fit samples at most
+# where the background's homography predicts the flow within PLANAR_RING px (full size)
+# around a completion region to within PLANAR_FIT px of the flow's own size (median over
+# its textured pixels), the region takes the homography's motion (``planar_background``).
+# The fit's residual on a near-still drone thumbnail is 0.03-0.07 px, where the diffusion
+# drifted 0.1 px a frame along the hole's motion; on a 2K drone it is 0.45 and on moving
+# people 1.9, and nothing changes there (decision 0045)
+PLANAR_FIT = 0.15
+PLANAR_RING = 8
 
 
 def flow_factor(height: int, width: int, max_pixels: int = FLOW_MAX_PIXELS) -> int:
@@ -167,10 +181,10 @@ def is_still(flow: np.ndarray, textured: np.ndarray, motion: float = STILL_MOTIO
     return float(np.median(np.hypot(flow[..., 0][textured], flow[..., 1][textured]))) < motion
 
 
-def background_motion(flow: np.ndarray, usable: np.ndarray) -> np.ndarray | None:
-    """The flow (H, W, 2) of one homography fitted (RANSAC, 1 px) to the flow at the
-    ``usable`` pixels (bool (H, W)): the motion of a distant or flat background. None where
-    fewer than 64 pixels are usable or no fit is found."""
+def background_homography(flow: np.ndarray, usable: np.ndarray) -> np.ndarray | None:
+    """The 3x3 homography fitted (RANSAC, 1 px) to the flow (H, W, 2) at the ``usable``
+    pixels (bool (H, W)): the motion of a distant or flat background. None where fewer
+    than 64 pixels are usable or no fit is found."""
     count = int(usable.sum())
     if count < 64:
         return None
@@ -180,16 +194,49 @@ def background_motion(flow: np.ndarray, usable: np.ndarray) -> np.ndarray | None
     ys, xs = np.nonzero(sample)
     source = np.stack([xs, ys], -1).astype(np.float32)
     homography, _ = cv2.findHomography(source, source + flow[ys, xs], cv2.RANSAC, 1.0)
-    if homography is None:
-        return None
-    h, w = usable.shape
-    grid = np.stack(np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)), -1)
-    moved = cv2.perspectiveTransform(grid.reshape(-1, 1, 2), homography).reshape(h, w, 2)
+    return homography
+
+
+def homography_motion(homography: np.ndarray, height: int, width: int) -> np.ndarray:
+    """The flow (H, W, 2) of a 3x3 homography: where each pixel goes, less where it is."""
+    grid = np.stack(np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32)), -1)
+    moved = cv2.perspectiveTransform(grid.reshape(-1, 1, 2), homography).reshape(height, width, 2)
     return (moved - grid).astype(np.float32)
 
 
+def background_motion(flow: np.ndarray, usable: np.ndarray) -> np.ndarray | None:
+    """The flow (H, W, 2) of ``background_homography``; None where it finds none."""
+    homography = background_homography(flow, usable)
+    return None if homography is None else homography_motion(homography, *usable.shape)
+
+
+def background_usable(grown: np.ndarray, flat: np.ndarray, factor: int = 1) -> np.ndarray:
+    """bool (H, W): the pixels the background's motion is fitted on: not ``flat`` and more
+    than ``OUTLIER_GAP`` px (full size; ``factor``: the flow's reduction) from the grown
+    hole (bool (H, W)), where DIS's patches overlap what moves in it."""
+    gap_px = max(OUTLIER_GAP // factor, 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * gap_px + 1,) * 2)
+    return ~(cv2.dilate(grown.astype(np.uint8), kernel) > 0) & ~flat
+
+
+def planar_background(flow: np.ndarray, region: np.ndarray, flat: np.ndarray, background: np.ndarray,
+                      factor: int = 1) -> bool:
+    """Whether ``background`` (H, W, 2, the background's motion) predicts the flow
+    (H, W, 2) within ``PLANAR_FIT`` px (median) over the textured (not ``flat``) pixels
+    within ``PLANAR_RING`` px (full size) of the completion ``region`` (bool (H, W)).
+    False where fewer than 16 such pixels exist."""
+    ring_px = max(PLANAR_RING // factor, 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ring_px + 1,) * 2)
+    ring = (cv2.dilate(region.astype(np.uint8), kernel) > 0) & ~region & ~flat
+    if ring.sum() < 16:
+        return False
+    miss = np.hypot(*np.moveaxis(flow[ring] - background[ring], -1, 0))
+    return float(np.median(miss)) < PLANAR_FIT
+
+
 def motion_outliers(flow: np.ndarray, grown: np.ndarray, flat: np.ndarray, grey: np.ndarray,
-                    grey_other: np.ndarray, grown_other: np.ndarray, factor: int = 1) -> np.ndarray:
+                    grey_other: np.ndarray, grown_other: np.ndarray, factor: int = 1,
+                    background: np.ndarray | None = None) -> np.ndarray:
     """bool (H, W): the pixels within ``OUTLIER_RING`` px of the grown hole (bool (H, W)),
     connected to it through such pixels, whose flow (H, W, 2) is more than
     ``OUTLIER_MOTION`` px from the background's motion (``background_motion``, fitted on
@@ -199,13 +246,13 @@ def motion_outliers(flow: np.ndarray, grown: np.ndarray, flat: np.ndarray, grey:
     difference from ``grey``, this frame), or lands in ``grown_other`` (bool (H, W), that
     frame's grown hole). A textured region that really moves keeps its flow: its own
     motion matches better. Nothing where no fit is found. ``factor``: the flow is of the
-    frames scaled down by it."""
+    frames scaled down by it. ``background``: that motion, where it is already fitted."""
     if OUTLIER_RING <= 0 or not grown.any():
         return np.zeros_like(grown)
-    ring_px, gap_px = max(OUTLIER_RING // factor, 1), max(OUTLIER_GAP // factor, 1)
+    ring_px = max(OUTLIER_RING // factor, 1)
     hole = grown.astype(np.uint8)
-    near = cv2.dilate(hole, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * gap_px + 1,) * 2)) > 0
-    background = background_motion(flow, ~near & ~flat)
+    if background is None:
+        background = background_motion(flow, background_usable(grown, flat, factor))
     if background is None:
         return np.zeros_like(grown)
     ring = cv2.dilate(hole, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ring_px + 1,) * 2)) > 0
@@ -240,37 +287,79 @@ def grown_holes(holes: np.ndarray, factor: int, dilate: int) -> np.ndarray:
 def completion_regions(grown: np.ndarray, flat: np.ndarray, forward: np.ndarray, factor: int = 1,
                        backward: np.ndarray | None = None, grey: np.ndarray | None = None
                        ) -> tuple[np.ndarray, np.ndarray]:
-    """Where the raw flow is replaced by diffusion: bool (F, H, W) for the forward flows
-    and for the backward ones. grown: the holes grown (F, H, W); flat: ``flat_mask`` of
-    each masked frame; forward: the raw forward flow (F, H, W, 2). Each region is the
+    """The regions of ``completion_plan``, without its planes."""
+    regions_f, regions_b, _, _ = completion_plan(grown, flat, forward, factor, backward, grey)
+    return regions_f, regions_b
+
+
+def completion_plan(grown: np.ndarray, flat: np.ndarray, forward: np.ndarray, factor: int = 1,
+                    backward: np.ndarray | None = None, grey: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray, list, list]:
+    """Where the raw flow is replaced, and by what: bool (F, H, W) for the forward flows
+    and for the backward ones, and for each flow the 3x3 homography whose motion fills its
+    region, or None for diffusion. grown: the holes grown (F, H, W); flat: ``flat_mask``
+    of each masked frame; forward: the raw forward flow (F, H, W, 2). Each region is the
     grown hole; with ``backward`` (F, H, W, 2) and ``grey`` (F, H, W) uint8, the masked
     frames' display grey, the ``motion_outliers`` of each flow; and, for both flows of a
     still pair (t, t+1) (``is_still``, over frame t's textured pixels outside its grown
     hole), the flat pixels connected to it (``connected_reach``): forward[t] in frame t,
-    backward[t+1] in frame t+1. ``factor``: the flow is of the frames scaled down by it,
-    in its pixels."""
+    backward[t+1] in frame t+1. With ``backward`` and ``grey``, a flow whose region the
+    background's homography predicts around it (``planar_background``) is filled with
+    that homography's motion. ``factor``: the flow is of the frames scaled down by it, in
+    its pixels."""
     regions_f, regions_b = grown.copy(), grown.copy()
+    planes_f: list = [None] * len(grown)
+    planes_b: list = [None] * len(grown)
+
+    def fitted(flow: np.ndarray, t: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+        if not grown[t].any():
+            return None, None
+        homography = background_homography(flow, background_usable(grown[t], flat[t], factor))
+        if homography is None:
+            return None, None
+        return homography, homography_motion(homography, *grown[t].shape)
 
     def pair(t: int) -> None:
+        fits = None
         if backward is not None and grey is not None:
-            regions_f[t] |= motion_outliers(forward[t], grown[t], flat[t], grey[t], grey[t + 1], grown[t + 1],
-                                            factor)
-            regions_b[t + 1] |= motion_outliers(backward[t + 1], grown[t + 1], flat[t + 1], grey[t + 1], grey[t],
-                                                grown[t], factor)
+            fits = fitted(forward[t], t), fitted(backward[t + 1], t + 1)
+            if fits[0][1] is not None:
+                regions_f[t] |= motion_outliers(forward[t], grown[t], flat[t], grey[t], grey[t + 1], grown[t + 1],
+                                                factor, fits[0][1])
+            if fits[1][1] is not None:
+                regions_b[t + 1] |= motion_outliers(backward[t + 1], grown[t + 1], flat[t + 1], grey[t + 1],
+                                                    grey[t], grown[t], factor, fits[1][1])
         if is_still(forward[t], ~flat[t] & ~grown[t], STILL_MOTION / factor):
             regions_f[t] |= connected_reach(flat[t], grown[t])
             regions_b[t + 1] |= connected_reach(flat[t + 1], grown[t + 1])
+        if fits is None:
+            return
+        (homography_f, motion_f), (homography_b, motion_b) = fits
+        if motion_f is not None and planar_background(forward[t], regions_f[t], flat[t], motion_f, factor):
+            planes_f[t] = homography_f
+        if motion_b is not None and planar_background(backward[t + 1], regions_b[t + 1], flat[t + 1], motion_b,
+                                                      factor):
+            planes_b[t + 1] = homography_b
 
     map_frames(pair, len(grown) - 1)
-    return regions_f, regions_b
+    return regions_f, regions_b, planes_f, planes_b
+
+
+def complete_field(flow: np.ndarray, region: np.ndarray, homography: np.ndarray | None) -> np.ndarray:
+    """The flow (H, W, 2) with bool (H, W) ``region`` replaced by the motion of
+    ``homography`` (3x3), or by diffusion from the region's border where it is None."""
+    if homography is None:
+        return diffuse_into(flow, region)
+    return np.where(region[..., None], homography_motion(homography, *region.shape), flow).astype(np.float32)
 
 
 def completed_flow(frames: np.ndarray, holes: np.ndarray, dis_preset: int = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
                    dilate: int = FLOW_DILATE, max_pixels: int = FLOW_MAX_PIXELS) -> CompletedFlow:
     """``masked_flow``, then, inside each source frame's hole grown by ``dilate`` px (and
     the flow beside it that leaves the background's motion; on still pairs, the flat
-    pixels connected to it: ``completion_regions``), the flow is
-    replaced by diffusion from the region's border. Frames of more than ``max_pixels``
+    pixels connected to it: ``completion_plan``), the flow is replaced by diffusion from
+    the region's border, or by the background's homography where it predicts the flow
+    around the region (``complete_field``). Frames of more than ``max_pixels``
     have their flow made and completed at a power-of-two fraction of their size
     (``flow_factor``; the hole: every pixel it touches) and scaled back up (bilinear) as
     each frame's flow is read (``ScaledFlow``)."""
@@ -278,11 +367,11 @@ def completed_flow(frames: np.ndarray, holes: np.ndarray, dis_preset: int = cv2.
     factor = flow_factor(height, width, max_pixels)
     forward, backward, flat, grey = masked_flow(frames, holes, dis_preset, factor)
     grown = grown_holes(holes, factor, dilate)
-    regions_f, regions_b = completion_regions(grown, flat, forward, factor, backward, grey)
+    regions_f, regions_b, planes_f, planes_b = completion_plan(grown, flat, forward, factor, backward, grey)
 
     def pair(t: int) -> None:
-        forward[t] = diffuse_into(forward[t], regions_f[t])
-        backward[t + 1] = diffuse_into(backward[t + 1], regions_b[t + 1])
+        forward[t] = complete_field(forward[t], regions_f[t], planes_f[t])
+        backward[t + 1] = complete_field(backward[t + 1], regions_b[t + 1], planes_b[t + 1])
 
     map_frames(pair, n - 1)
     if factor == 1:
