@@ -69,7 +69,7 @@ def test_where_something_moves_its_own_way_beside_the_hole_the_diffusion_stays()
     truth = drift()
     hole, band = hole_and_band()
     measured = truth.copy()
-    measured[band] += (0.0, 3 * PLANAR_FIT)  # a nearer body moving otherwise, past the outliers' pixel
+    measured[band] += (0.0, 3 * PLANAR_FIT)  # a nearer body moving otherwise, under the outliers' 1 px
     holes, flat, forward, backward, grey = two_frames(measured)
     regions_f, _, planes_f, planes_b = completion_plan(holes, flat, forward, 1, backward, grey)
     assert planes_f[0] is None and planes_b[1] is None
