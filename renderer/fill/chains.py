@@ -14,14 +14,18 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, ShapeError
 from ..parallel import map_frames
 from .classical import blended_telea, check_video, diffuse_into, telea_frame
 from .flow import CompletedFlow, ScaledFlow, completed_flow
 
 REMAP_COLUMNS = 16384  # points per row of a remap map (OpenCV's limit is 32,767)
 STILL_SNAP = 0.35  # px: a chain that ends this close to its start copies the pixel itself
-TELEA_WEIGHT = 0.5  # "telea-diffusion-mean": the mean of Telea (weight 1) and diffusion (weight 0)
+# "telea-diffusion-mean": Telea's weight (1: Telea, 0: diffusion) where every pixel around
+# the leftover was filled by a chain; it falls with the share of them that are known
+# (``telea_weight``)
+TELEA_WEIGHT = 0.5
+NEIGHBOURS_8 = np.ones((3, 3), np.uint8)
 
 
 def remap_points(image: np.ndarray, xs: np.ndarray, ys: np.ndarray, interpolation: int) -> np.ndarray:
@@ -144,6 +148,24 @@ def blend_hits(c_f: np.ndarray, d_f: np.ndarray, c_b: np.ndarray, d_b: np.ndarra
     return (c_f * w_f[:, None] + c_b * w_b[:, None]) / np.maximum(w_f + w_b, 1e-12)[:, None]
 
 
+def telea_weight(hole: np.ndarray, rest: np.ndarray) -> float:
+    """Telea's weight in the fill of ``rest`` (bool (H, W), the hole pixels no chain filled,
+    part of bool (H, W) ``hole``): ``TELEA_WEIGHT`` times the share of rest's ring (the
+    pixels outside it among its 8 neighbours) that lies in the hole, filled by a chain.
+
+    Telea is drawn from the hole's true border. It helps where the diffusion would start
+    from propagated pixels, which carry the chains' error (decision 0011); where the ring
+    is the true border itself (a fixed box that no frame shows), the diffusion starts from
+    the footage too, and Telea adds only its streaks (decision 0046)."""
+    if hole.shape != rest.shape or hole.ndim != 2:
+        raise ShapeError(f"telea_weight needs two (H, W) masks, got {hole.shape} and {rest.shape}")
+    ring = cv2.dilate(rest.astype(np.uint8), NEIGHBOURS_8).astype(bool) & ~rest
+    count = int(ring.sum())
+    if count == 0:  # nothing left, or the whole frame: no ring either way
+        return TELEA_WEIGHT
+    return TELEA_WEIGHT * int((ring & hole).sum()) / count
+
+
 LEFTOVERS = ("telea", "diffusion", "telea-diffusion-mean")
 
 
@@ -151,7 +173,7 @@ def place_fill(frame: np.ndarray, hole: np.ndarray, ys: np.ndarray, xs: np.ndarr
                use: np.ndarray, leftover: str = "telea") -> np.ndarray:
     """(H, W, 3) frame with ``colours[use]`` at hole pixels (ys, xs)[use], the hole's other
     pixels filled from around them (``leftover``: "telea", "diffusion" (``diffuse_into``)
-    or "telea-diffusion-mean", the mean of the two ``blended_telea`` ends, weight 0.5), and
+    or "telea-diffusion-mean", ``blended_telea`` at ``telea_weight``), and
     every pixel outside ``hole`` the frame's own."""
     if leftover not in LEFTOVERS:
         raise ConfigError(f"leftover must be one of {', '.join(LEFTOVERS)}, got {leftover!r}")
@@ -165,7 +187,7 @@ def place_fill(frame: np.ndarray, hole: np.ndarray, ys: np.ndarray, xs: np.ndarr
         elif leftover == "diffusion":
             out = diffuse_into(out, rest)
         else:
-            out = blended_telea(frame, hole, out, rest, weight=TELEA_WEIGHT)
+            out = blended_telea(frame, hole, out, rest, weight=telea_weight(hole, rest))
     return np.where(hole[..., None], out, frame)
 
 

@@ -202,6 +202,6 @@ def blended_telea(frame: np.ndarray, hole: np.ndarray, filled: np.ndarray, rest:
     if filled.shape != frame.shape or hole.shape != frame.shape[:2] or rest.shape != hole.shape:
         raise ShapeError(f"blended_telea needs (H, W, C) frame and fill and (H, W) masks, got "
                                f"{frame.shape}, {filled.shape}, {hole.shape}, {rest.shape}")
-    base = weight * telea_frame(frame, hole)
+    base = weight * telea_frame(frame, hole) if weight else np.zeros(frame.shape, np.float32)
     correction = diffuse_into(np.where(rest[..., None], 0.0, filled - base).astype(np.float32), rest)
     return np.where(rest[..., None], base + correction, filled).astype(np.float32)

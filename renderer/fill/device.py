@@ -359,7 +359,7 @@ def propagation_pass(frames_np: np.ndarray, sets: list[np.ndarray], frames: torc
     if leftover == "telea" and bool(rest.any()):
         result = _telea_on_host(result, rest)
     if leftover == "telea-diffusion-mean" and bool(rest.any()):
-        result = _blended_telea(frames, hole, result, rest, weight=TELEA_WEIGHT)
+        result = _blended_telea(frames, hole, result, rest, weight=telea_weights(hole, rest))
     result = smooth_along_flow(result, hole, forward, backward, n, TEMPORAL_SWEEPS)
     out = result.permute(0, 2, 3, 1).cpu().numpy()
     filled = []
@@ -388,13 +388,24 @@ def _telea_on_host(result: torch.Tensor, rest: torch.Tensor) -> torch.Tensor:
     return torch.from_numpy(out).to(result.device).permute(0, 3, 1, 2)
 
 
+def telea_weights(hole: torch.Tensor, rest: torch.Tensor) -> torch.Tensor:
+    """``chains.telea_weight`` of each frame of bool (N, H, W) ``hole`` and ``rest`` -> (N,)
+    float32."""
+    grown = torch.nn.functional.max_pool2d(rest[:, None].float(), 3, stride=1, padding=1)[:, 0] > 0
+    ring = grown & ~rest
+    count = ring.flatten(1).sum(dim=1)
+    share = (ring & hole).flatten(1).sum(dim=1).double() / count.clamp(min=1).double()
+    return torch.where(count > 0, TELEA_WEIGHT * share, TELEA_WEIGHT).float()
+
+
 def _blended_telea(frames: torch.Tensor, hole: torch.Tensor, filled: torch.Tensor, rest: torch.Tensor,
-                   weight: float = 1.0) -> torch.Tensor:
+                   weight: torch.Tensor) -> torch.Tensor:
     """``classical.blended_telea`` of (N, 3, H, W) frames, bool (N, H, W) holes, the fill so
-    far and its unfilled pixels ``rest``: Telea of each frame's whole hole on the host
-    (only frames with a pixel left), the correction diffused on the device."""
-    has_rest = rest.flatten(1).any(dim=1)
-    base = weight * _telea_on_host(frames, hole & has_rest[:, None, None])
+    far and its unfilled pixels ``rest``, with Telea's (N,) ``weight``: Telea of each frame's
+    whole hole on the host (only frames with a pixel left and a weight), the correction
+    diffused on the device."""
+    drawn = rest.flatten(1).any(dim=1) & (weight > 0)
+    base = weight.to(frames.dtype)[:, None, None, None] * _telea_on_host(frames, hole & drawn[:, None, None])
     correction = diffuse(torch.where(rest[:, None], 0.0, filled - base), rest)
     return torch.where(rest[:, None], base + correction, filled)
 

@@ -76,9 +76,11 @@ SEAM_SIGMA = 1.0  # px: smoothing of the measured seam along the ring (it carrie
 # there, +1.53 dB at 192x384 (49 % unreached), -0.03 to +0.05 on the city shots at 96x192,
 # -0.09 and -0.06 at 192x384. The blend alone gained more on bikes/logo (+0.76, +2.92) and
 # lost up to 0.37 dB on the city shots: Telea draws a night street's lights as streaks.
-# No change on the held-out-style shots (every chain lands there). The guarded variant
-# keeps Telea: there diffusion lost 1.2 dB on bikes/logo and 0.4 on bikes/blob, and the
-# blend 0.98 on bikes/blob.
+# No change on the held-out-style shots (every chain lands there). Telea's weight falls
+# to 0 where the footage, not propagated pixels, surrounds what is left
+# (``chains.telea_weight``, decision 0046). The guarded variant keeps Telea: there
+# diffusion lost 1.2 dB on bikes/logo and 0.4 on bikes/blob, and the blend 0.98 on
+# bikes/blob.
 LEFTOVER = {False: "telea-diffusion-mean", True: "telea"}
 
 

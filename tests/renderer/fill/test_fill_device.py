@@ -115,8 +115,9 @@ def test_the_temporal_filter_on_the_device_is_the_opencv_one():
                              torch.zeros(5, 2, 8, 8), torch.zeros(5, 2, 8, 8), period=2)
 
 
-def test_unreached_pixels_get_telea_and_diffusion_in_the_seamed_fill_and_telea_in_the_guarded():
-    # a still shot with a still hole: no chain lands, so there is nothing to blend Telea into
+def test_unreached_pixels_bounded_by_the_footage_get_diffusion_in_the_seamed_fill_and_telea_in_the_guarded():
+    # a still shot with a still hole: no chain lands, so every pixel around what is left is
+    # the hole's true border, and Telea gets no weight in the seamed fill (decision 0046)
     frames = np.repeat(smooth_video(1, 40, 40, speed=0), 5, axis=0)
     holes = box_holes(5, 40, 40, 12, 12, 14, move=0)
     seamed = propagate.seamed_propagation(frames, holes)
@@ -124,7 +125,7 @@ def test_unreached_pixels_get_telea_and_diffusion_in_the_seamed_fill_and_telea_i
     for k in range(5):
         telea, diffused = classical.telea_frame(frames[k], holes[k]), diffuse_into(frames[k], holes[k])
         assert np.abs(telea - diffused)[holes[k]].mean() > 1e-2
-        assert np.allclose(seamed[k], 0.5 * (telea + diffused), atol=1e-5)
+        assert np.allclose(seamed[k], diffused, atol=1e-5)
         assert np.allclose(guarded[k], telea, atol=1e-6)
     assert np.abs(pt.seamed_propagation(frames, holes, device="cpu") - seamed).max() < 1e-4
     assert np.abs(pt.seamed_propagation(frames, holes, guarded=True, device="cpu") - guarded).max() < 1e-4
@@ -142,6 +143,20 @@ def test_the_port_blends_telea_into_the_propagated_pixels_as_the_opencv_version(
     telea = classical.telea(frames, holes)
     assert np.abs(theirs[holes] - telea[holes]).mean() > 1e-2  # the blend moved Telea
     assert np.abs(ours[holes] - theirs[holes]).mean() < 2e-3
+
+
+def test_the_port_weighs_telea_as_the_host_does():
+    rng = np.random.default_rng(3)
+    hole = np.zeros((6, 30, 36), bool)
+    hole[:, 6:24, 8:30] = True
+    rest = hole & (rng.random(hole.shape) < 0.6)
+    rest[0] = hole[0]  # ringed by the footage alone: weight 0
+    rest[1] = False  # nothing left: no ring
+    rest[2, 6:24, 8:20] = False  # the left of the hole propagated
+    ours = pt.telea_weights(torch.from_numpy(hole), torch.from_numpy(rest)).numpy()
+    theirs = np.array([chains.telea_weight(hole[k], rest[k]) for k in range(6)], np.float32)
+    assert ours[0] == 0.0 and 0.0 < ours[2] < chains.TELEA_WEIGHT
+    assert np.allclose(ours, theirs, rtol=1e-6, atol=0)
 
 
 def test_held_out_error_on_the_device_is_the_host_ones():

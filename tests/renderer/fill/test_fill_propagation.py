@@ -13,8 +13,8 @@ import torch
 import renderer.loop
 from renderer.errors import ShapeError
 from renderer.fill import temporal
-from renderer.fill.chains import flow_propagation
-from renderer.fill.classical import blended_telea, telea_frame
+from renderer.fill.chains import TELEA_WEIGHT, flow_propagation, place_fill, telea_weight
+from renderer.fill.classical import blended_telea, diffuse_into, telea_frame
 from renderer.fill.propagate import seam_offset, seamed_propagation
 from renderer.fill.temporal import exposure_gain, smooth_along_flow
 from renderer.inpaint import inpaint_arrays
@@ -75,6 +75,39 @@ def test_unreached_pixels_take_telea_s_shape_and_the_propagated_pixels_level():
     assert np.allclose(same, telea, atol=1e-5)
     with pytest.raises(ShapeError):
         blended_telea(frame, hole, filled[:-1], rest)
+
+
+def test_telea_s_weight_follows_the_share_of_propagated_pixels_around_what_is_left():
+    hole = np.zeros((40, 48), bool)
+    hole[10:30, 10:38] = True
+    assert telea_weight(hole, hole) == 0.0  # a box no chain reaches: ringed by the footage
+    rest = hole.copy()
+    rest[:, 10:20] = False  # the left of the hole propagated
+    # rest is 20 x 18 px, its ring 22 x 20 less that: 80 px, of which the column on its
+    # left (20 px) is propagated and the rest the true border
+    assert telea_weight(hole, rest) == pytest.approx(TELEA_WEIGHT * 20 / 80)
+    middle = np.zeros_like(hole)
+    middle[15:25, 20:28] = True  # ringed by propagated pixels alone
+    assert telea_weight(hole, middle) == TELEA_WEIGHT
+    with pytest.raises(ShapeError):
+        telea_weight(hole, rest[:-1])
+
+
+def test_a_box_no_chain_reaches_is_diffused_from_the_footage_without_telea_s_streaks():
+    # a harmonic field (x^2 - y^2): what diffusion from the true border finds again, and what
+    # Telea's first-order guess from the border bends
+    ys, xs = np.mgrid[0:48, 0:56].astype(np.float32)
+    field = 0.5 + ((xs - 28) ** 2 - (ys - 24) ** 2) / 2000.0
+    frame = np.repeat(field[..., None], 3, axis=-1).astype(np.float32)
+    hole = np.zeros((48, 56), bool)
+    hole[14:34, 16:40] = True
+    ys_h, xs_h = np.nonzero(hole)
+    nothing = np.zeros(ys_h.size, bool)
+    out = place_fill(frame, hole, ys_h, xs_h, frame[hole], nothing, leftover="telea-diffusion-mean")
+    assert np.array_equal(out, diffuse_into(frame, hole))
+    mean = blended_telea(frame, hole, frame, hole, weight=TELEA_WEIGHT)  # the rule before decision 0046
+    error, former = np.abs(out - frame)[hole].mean(), np.abs(mean - frame)[hole].mean()
+    assert error < 0.5 * former, (error, former)
 
 
 def test_seam_offset_spreads_the_ring_difference_into_the_hole():
