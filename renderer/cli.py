@@ -99,7 +99,7 @@ def render(shot_file, steps, preset, device, seed, path_mapping, fresh, frames):
         finally:
             reporter.close()
         reporter.status(f"done: wrote {len(result.frames_written)} frame(s), skipped {len(result.frames_skipped)} "
-                        f"already written, {result.steps} steps in {result.train_seconds:.1f}s of training")
+                        f"already written, {result.steps_trained} steps in {result.train_seconds:.1f}s of training")
         if not sys.stdout.isatty():
             click.echo("openjd_progress: 100")
 
@@ -122,7 +122,7 @@ def train(shot_file, steps, preset, device, seed, path_mapping, fresh):
             result = render_shot(shot, fresh=fresh, callbacks=cb, mode="train")
         finally:
             reporter.close()
-        reporter.status(f"done: trained {result.steps} steps ({result.train_seconds:.1f}s)")
+        reporter.status(f"done: trained {result.steps_trained} steps ({result.train_seconds:.1f}s)")
 
     _run(go)
 

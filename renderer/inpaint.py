@@ -50,6 +50,9 @@ class InpaintResult:
     frames: np.ndarray
     steps: int
     train_seconds: float
+    # steps trained by this call: fewer than ``steps`` where early stopping ended training (the
+    # checkpoint still counts ``steps``, finished), none where a finished checkpoint was loaded
+    steps_trained: int = 0
     resumed_from: int = 0
     final_loss: float = float("nan")
     # wall seconds of each stage of this call, in the order they ran (``stages.StageClock``)
@@ -236,7 +239,9 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
         with clock("selection"):
             output.choice = check.select(loop.infer, cb.note)
     loop.snapshot()
+    trained_to = loop.stopped_at if loop.stopped_at is not None else loop.step
     result = InpaintResult(frames=np.empty((0,)), steps=total, train_seconds=loop.train_seconds,
+                           steps_trained=max(trained_to - resumed, 0),
                            resumed_from=resumed, final_loss=loop.last_loss, stage_seconds=clock.seconds,
                            kept=output.choice)
     if mode != "train" and distributed.is_main():

@@ -107,6 +107,7 @@ class TrainingLoop:
         self.validate_every = max(total // VALIDATIONS, 1) if early_stopping is not None else 0
         self.best_error, self.best_state = math.inf, None
         self.give_up, self.errors, self.stopped_early = give_up, [], False
+        self.stopped_at: int | None = None  # the step early stopping ended training at
         self.over_budget, self.budget_verdict, self.budget_checked = over_budget, budget_verdict, False
         self.checked_at: list[int] = []  # the step of each validation, for the log
         self._memo: tuple[int, torch.Tensor] | None = None  # (config, the whole shot's fill) of these weights
@@ -259,6 +260,7 @@ class TrainingLoop:
                     reason = self.give_up(self.errors, (self.total - self.step) // self.validate_every)
                 if reason:
                     cb.note(f"training stopped at step {self.step} of {self.total}: {reason}")
+                    self.stopped_at = self.step
                     self.stopped_early, self.step = True, self.total  # finished: a later inference run uses it
                     self._progress()  # the bar shows training done
                     break

@@ -33,6 +33,7 @@ class RenderResult:
     frames_written: list[str] = field(default_factory=list)
     frames_skipped: list[str] = field(default_factory=list)
     steps: int = 0
+    steps_trained: int = 0  # over every window, as ``InpaintResult.steps_trained``
     train_seconds: float = 0.0
     wall_seconds: float = 0.0
     resumed_from: int = 0
@@ -166,6 +167,7 @@ def render_shot(shot: ShotConfig, *, fresh: bool = False, callbacks: Callbacks |
                                  checkpoint_minutes=shot.checkpoint_minutes, want_source_map=bool(shot.source_map),
                                  grain=shot.grain)
             result.steps = out.steps
+            result.steps_trained += out.steps_trained
             result.train_seconds += out.train_seconds
             result.resumed_from = max(result.resumed_from, out.resumed_from)
             loss = out.final_loss

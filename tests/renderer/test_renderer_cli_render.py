@@ -26,6 +26,7 @@ def test_long_shot_in_overlapping_windows(tmp_path):
                      window_frames=5, window_overlap=1)
     stdout = _render_and_check(shot)
     assert "2 windows" in stdout
+    assert "done: wrote 8 frame(s), skipped 0 already written, 10 steps in" in stdout  # 5 in each window
     assert sorted(p.name for p in shot.work.iterdir() if p.is_dir()) == ["window-1001-1005", "window-1004-1008"]
 
 

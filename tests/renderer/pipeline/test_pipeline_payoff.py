@@ -78,9 +78,11 @@ def test_training_that_cannot_pay_stops_early_and_still_serves_inference(tmp_pat
     trained = inpaint_arrays(still, holes, preset=STANDARD, steps=30, work_dir=tmp_path, grain="off",
                              callbacks=Callbacks(log=notes.append))
     assert any(n.startswith("training stopped at step 10 of 30: no hope") for n in notes)
+    assert trained.steps == 30 and trained.steps_trained == 10, "the result counts the steps that ran"
     inferred = inpaint_arrays(still, holes, preset=STANDARD, steps=30, work_dir=tmp_path, fresh=False, mode="infer",
                               grain="off")
     assert np.array_equal(inferred.frames, trained.frames), "the stopped run is a finished one for inference"
+    assert inferred.steps_trained == 0
 
 
 def test_training_past_its_share_of_the_time_stops_where_the_network_is_not_ahead(tmp_path, monkeypatch):
