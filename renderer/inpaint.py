@@ -239,9 +239,8 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
         with clock("selection"):
             output.choice = check.select(loop.infer, cb.note)
     loop.snapshot()
-    trained_to = loop.stopped_at if loop.stopped_at is not None else loop.step
     result = InpaintResult(frames=np.empty((0,)), steps=total, train_seconds=loop.train_seconds,
-                           steps_trained=max(trained_to - resumed, 0),
+                           steps_trained=max(loop.trained_to - resumed, 0),
                            resumed_from=resumed, final_loss=loop.last_loss, stage_seconds=clock.seconds,
                            kept=output.choice)
     if mode != "train" and distributed.is_main():

@@ -106,7 +106,7 @@ class TrainingLoop:
         self.train_configs = list(range(1, 1 + preset.extra_hole_configs)) if prep.cfg_rgb is not None else []
         self.validate_every = max(total // VALIDATIONS, 1) if early_stopping is not None else 0
         self.best_error, self.best_state = math.inf, None
-        self.give_up, self.errors, self.stopped_early = give_up, [], False
+        self.give_up, self.errors = give_up, []
         self.stopped_at: int | None = None  # the step early stopping ended training at
         self.over_budget, self.budget_verdict, self.budget_checked = over_budget, budget_verdict, False
         self.checked_at: list[int] = []  # the step of each validation, for the log
@@ -260,8 +260,7 @@ class TrainingLoop:
                     reason = self.give_up(self.errors, (self.total - self.step) // self.validate_every)
                 if reason:
                     cb.note(f"training stopped at step {self.step} of {self.total}: {reason}")
-                    self.stopped_at = self.step
-                    self.stopped_early, self.step = True, self.total  # finished: a later inference run uses it
+                    self.stopped_at, self.step = self.step, self.total  # finished: a later inference run uses it
                     self._progress()  # the bar shows training done
                     break
             tick = time.monotonic()
@@ -277,6 +276,11 @@ class TrainingLoop:
         if self.best_state is not None and not self._best_is_current:
             self.net.load_state_dict(self.best_state)
             self._weights_changed()
+
+    @property
+    def trained_to(self) -> int:
+        """The last step trained: where early stopping ended training, else the loop's step."""
+        return self.step if self.stopped_at is None else self.stopped_at
 
     def snapshot(self) -> None:
         """The last snapshot, of the output as it will be written."""
