@@ -13,6 +13,8 @@ from standard_kit import smooth_video
 
 def test_the_factor_keeps_frames_up_to_the_limit_whole_and_halves_larger_ones():
     assert flow_factor(720, 1280) == 1, "a 720p frame is under the limit"
+    assert flow_factor(659, 2048) == 1, "a drone's box across a 2K plate keeps its flow whole (decision 0047)"
+    assert flow_factor(1080, 1920) == 1
     assert flow_factor(1152, 2048) == 2
     assert flow_factor(2160, 4096) == 4
     assert flow_factor(96, 192) == 1
