@@ -4,7 +4,8 @@ The last input configuration's extra holes lie over pixels the plate knows and n
 sees (``holdout``). The network's fill there is measured twice: during training, to keep
 the weights that do best (early stopping, by mean squared error), and at the end, to
 choose between the network, its average with the pre-fill and the non-learning fills
-(by ``holdout.held_out_score``: the error raised for a smear, as a viewer would judge).
+(by ``holdout.held_out_score``: the error with the fill's flicker added, raised for a
+smear, as a viewer would judge).
 """
 
 from __future__ import annotations
@@ -87,12 +88,12 @@ class HeldOutCheck:
         return errors
 
     def scores(self, net_enc: torch.Tensor) -> dict[str, float]:
-        """``holdout.held_out_score`` (error and detail, as the baselines were judged) of the
+        """``holdout.held_out_score`` (error, flicker and detail, as the baselines were judged) of the
         network's fill ``net_enc`` (F, 3, H, W) of the held-out configuration and of its
         average with the pre-fill: what the final choice compares."""
         net = net_enc.permute(0, 2, 3, 1).float().cpu().numpy()
         fills = {"network": decode(net), "blend": decode(BLEND_WEIGHT * (net + encode(self.held_out.prefill)))}
-        return {name: held_out_score(self.work_frames, self.real, self.held_out.holes, fill)
+        return {name: held_out_score(self.work_frames, self.real, self.held_out.holes, fill, self.held_out.motion)
                 for name, fill in fills.items()}
 
     def choose(self, learned: dict[str, float]) -> tuple[str, str]:
@@ -103,7 +104,7 @@ class HeldOutCheck:
         best_baseline = min(self.baseline_errors.values())
         best = min(learned, key=learned.get)
         choice = best if errors[best] <= best_baseline * (1.0 - SELECT_MARGIN) else self.prefill_name
-        line = ("held-out check (MSE x detail penalty on known pixels under extra holes): "
+        line = ("held-out check ((MSE + flicker) x detail penalty on known pixels under extra holes): "
                 + ", ".join(f"{k} {v:.5f}" for k, v in errors.items()) + f"; keeping {choice}")
         return choice, line
 
