@@ -23,6 +23,7 @@ from . import checkpoint, distributed
 from .callbacks import Callbacks
 from .errors import CheckpointError, ConfigError, DeviceError, ShapeError
 from .fill.chains import chain_sources
+from .fill.classical import finite_frames
 from .fill.detail import detail_layer, textured_region, with_detail
 from .fill.grain import GrainModel, estimate_grain, regrain
 from .fill.patchmatch import expected_rounds
@@ -127,6 +128,11 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
         return InpaintResult(frames=kept.copy() if mode != "train" else np.empty((0,)), steps=0, train_seconds=0.0,
                              source_map=painted_map(source_map(holes, empty, holes)[idx], drawn, painted,
                                                     idx) if want_source_map else None)
+    # the plate as given is what known pixels are composited from; every fill reads a copy
+    # whose pixels that are not numbers (NaN, infinity) are replaced from around them
+    given, (frames, unusable) = frames, finite_frames(frames)
+    if unusable.any():
+        cb.note(unusable_note(unusable, numbers))
     dev = resolve_device(device)
     torch.manual_seed(seed)
     clock = StageClock()
@@ -186,7 +192,7 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
         cb.note(text)
     if not plan.learn:
         cb.note(plan.line(prefill_name))
-        return without_learning(Output(frames, alpha, region, configs=configs, work_frames=work_frames,
+        return without_learning(Output(given, alpha, region, configs=configs, work_frames=work_frames,
                                        prefill_name=prefill_name, context=context, device=dev, plate_fills=plate,
                                        references=painted),
                                 clock, cb, mode, indices, finish)
@@ -217,7 +223,7 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
         total = checkpoint.steps_of(state)
         settings = run_settings(preset, total, seed, region)
         checkpointing = replace(checkpointing, settings=settings)
-    output = Output(frames, alpha, region, configs=configs, work_frames=work_frames, prefill_name=prefill_name,
+    output = Output(given, alpha, region, configs=configs, work_frames=work_frames, prefill_name=prefill_name,
                     context=context, device=dev, plate_fills=plate, references=painted)
     check = HeldOutCheck(configs, work_frames, baseline_errors, prefill_name, dev, started) if configs else None
     selecting = preset.select_on_validation and preset.input_mode == "masked"
@@ -248,6 +254,15 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
             finish(result, output.frames_for(loop.learned, idx), idx)
     cb.note(f"time: {clock.summary()}")
     return result
+
+
+def unusable_note(unusable: np.ndarray, numbers: list[int]) -> str:
+    """The log's line for bool (F, H, W) ``unusable``, the plate's pixels that are not
+    numbers (``fill.classical.finite_frames``), in frames named by ``numbers``."""
+    frames = [numbers[t] for t in np.flatnonzero(unusable.any(axis=(1, 2)))]
+    return (f"the plate holds {int(unusable.sum())} pixel(s) that are not numbers (NaN or infinity) in "
+            f"{len(frames)} frame(s), the first {frames[0]}: no fill reads them; outside the hole they are "
+            f"written as they are, inside it they are filled (fix them upstream, or roto them in to replace them)")
 
 
 def paint_references(frames: np.ndarray, holes: np.ndarray, references: dict[int, np.ndarray] | None

@@ -88,6 +88,44 @@ def telea_frame(frame: np.ndarray, hole: np.ndarray, radius: int = TELEA_RADIUS)
     return out
 
 
+def finite_frames(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(F, H, W, C) float -> ((F, H, W, C) float32, bool (F, H, W)): the frames with every
+    pixel that holds a value that is not a number (NaN, or infinity) in any channel
+    replaced by the mean of the finite pixels nearest it (the smallest square window, 3, 7,
+    15 ... px wide, that holds some), and where those pixels were. The frames themselves
+    when every value is finite. A frame with no finite pixel becomes 0.
+
+    A renderer's NaN or a comp's division by zero in one pixel must not spread: every fill
+    reads its neighbours (Telea, diffusion, DIS, the network), and one NaN there poisons
+    all it touches."""
+    frames = np.asarray(frames, dtype=np.float32)
+    if frames.ndim != 4:
+        raise ShapeError(f"finite_frames needs (F, H, W, C) frames, got {frames.shape}")
+    bad = ~np.isfinite(frames).all(axis=-1)
+    if not bad.any():
+        return frames, bad
+    out = frames.copy()
+    h, w = bad.shape[1:]
+    for t in np.flatnonzero(bad.any(axis=(1, 2))):
+        todo = bad[t].copy()
+        frame = np.where(todo[..., None], 0.0, out[t]).astype(np.float32)
+        if todo.all():
+            out[t] = 0.0
+            continue
+        known = (~todo).astype(np.float32)
+        size = 3
+        while todo.any():
+            total = cv2.boxFilter(frame * known[..., None], -1, (size, size), normalize=False,
+                                  borderType=cv2.BORDER_CONSTANT).reshape(frame.shape)
+            count = cv2.boxFilter(known, -1, (size, size), normalize=False, borderType=cv2.BORDER_CONSTANT)
+            now = todo & (count > 0)
+            frame[now] = total[now] / count[now][:, None]
+            known[now], todo[now] = 1.0, False
+            size = min(2 * size + 1, 2 * max(h, w) + 1)
+        out[t] = frame
+    return out, bad
+
+
 def telea(frames: np.ndarray, holes: np.ndarray, radius: int = TELEA_RADIUS) -> np.ndarray:
     """Per-frame Telea inpainting of (F, H, W, 3) with holes (F, H, W) -> (F, H, W, 3) float32."""
     check_video(frames, holes)

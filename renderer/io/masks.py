@@ -52,12 +52,15 @@ def composite_alpha(hole: np.ndarray, feather: int = 0) -> np.ndarray:
 def composite(source: np.ndarray, fill: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """Blend ``fill`` into ``source`` (both (H, W, C)) with ``alpha`` (H, W).
 
-    Where alpha == 0 the result is ``source`` itself, bit for bit.
+    Where alpha == 0 the result is ``source`` itself, bit for bit. Where alpha is above 0
+    and the source pixel is not a number (NaN, infinity), the result is ``fill``: a dead
+    pixel under the matte is what the artist asked to replace, and NaN times 0 is NaN.
     """
     if source.shape != fill.shape or source.shape[:2] != alpha.shape:
         raise ShapeError(f"composite: source {source.shape}, fill {fill.shape}, alpha {alpha.shape} disagree")
     a = alpha[..., None]
-    blended = source * (1.0 - a) + fill * a
+    with np.errstate(invalid="ignore"):
+        blended = np.where(np.isfinite(source).all(axis=-1, keepdims=True), source * (1.0 - a) + fill * a, fill)
     return np.where(a > 0, blended, source).astype(source.dtype)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from renderer_helpers import make_shot, read_exr, run_cli, write_exr
+from renderer_helpers import bits, make_shot, read_exr, run_cli, write_exr
 
 
 def _mattes(shot, fn):
@@ -56,3 +56,32 @@ def test_unusable_mattes_are_one_line_and_exit_3(tmp_path, matte, words):
     assert proc.returncode == 3
     assert len(proc.stderr.strip().splitlines()) == 1 and words in proc.stderr
     assert not any(shot.out(f).exists() for f in shot.frames)
+
+
+def test_pixels_that_are_not_numbers_stay_outside_the_hole_and_do_not_spread(tmp_path):
+    """A plate with NaN and infinite pixels (a renderer's NaN, a comp's division by zero)
+    beside the hole and inside it: outside the hole they are written back as they are, bit
+    for bit; inside it every value is a number, as close to the clean plate's fill as the
+    fill of a plate without them; the log says what was found."""
+    clean = make_shot(tmp_path / "clean", n=6, preset="standard", steps=4, expand=0, feather=0, overscan=(0, 0))
+    assert run_cli("render", str(clean.shot_file)).returncode == 0
+    shot = make_shot(tmp_path / "s", n=6, preset="standard", steps=4, expand=0, feather=0, overscan=(0, 0))
+    for f in shot.frames:
+        px, spec = read_exr(shot.plate(f))
+        ys, xs = np.nonzero(shot.holes[f])
+        px[ys.min() - 2, xs.min():xs.min() + 3, :3] = np.nan  # beside the hole, where every fill reads
+        px[ys.max() + 2, xs.max(), 1] = np.inf
+        px[5, 50, 0] = -np.inf  # far from it
+        px[ys.min() + 4, xs.min() + 4, :3] = np.nan  # under the matte: replaced like the rest of the hole
+        write_exr(shot.plate(f), px, spec.channelnames, attrs={"compression": "zip"})
+    proc = run_cli("render", str(shot.shot_file))
+    assert proc.returncode == 0, proc.stderr
+    for f in shot.frames:
+        out, plate = read_exr(shot.out(f))[0], read_exr(shot.plate(f))[0]
+        hole = shot.holes[f]
+        assert np.array_equal(bits(out[~hole]), bits(plate[~hole])), f"known pixels changed in frame {f}"
+        assert not np.isfinite(out[~hole, :3]).all(), "the plate's NaN outside the hole are kept"
+        assert np.isfinite(out[hole]).all(), f"a value that is not a number in frame {f}'s hole"
+        reference = read_exr(clean.out(f))[0]
+        assert np.abs(out[hole, :3] - reference[hole, :3]).mean() < 0.02
+    assert "not numbers (NaN or infinity)" in proc.stdout

@@ -190,3 +190,25 @@ def test_guards():
         classical.telea(frames[..., :2], holes)
     with pytest.raises(ShapeError):
         chains.flow_propagation(frames, holes[:-1])
+
+
+def test_finite_frames_replace_what_is_not_a_number_from_around_it():
+    frames = np.full((3, 20, 30, 3), 0.25, np.float32)
+    frames[0, :, 15:] = 0.75
+    frames[0, 5, 5] = np.nan
+    frames[0, 5, 25, 2] = np.inf
+    frames[1, 8:12, 8:12] = -np.inf  # a block: filled from further out
+    frames[2] = np.nan  # nothing finite: 0
+    out, bad = classical.finite_frames(frames)
+    assert bad.sum() == 2 + 16 + 600 and bad[0, 5, 5] and bad[0, 5, 25] and bad[1, 9, 9]
+    assert np.isfinite(out).all()
+    np.testing.assert_allclose(out[0, 5, 5], 0.25)
+    np.testing.assert_allclose(out[0, 5, 25], 0.75)
+    np.testing.assert_allclose(out[1, 8:12, 8:12], 0.25)
+    assert (out[2] == 0).all()
+    np.testing.assert_array_equal(out[~bad], frames[~bad])
+    clean = np.full((2, 4, 4, 3), 0.5, np.float32)
+    same, none = classical.finite_frames(clean)
+    assert same is clean and not none.any()
+    with pytest.raises(ShapeError):
+        classical.finite_frames(clean[0])

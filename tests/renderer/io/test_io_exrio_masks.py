@@ -218,6 +218,22 @@ def test_composite_is_bit_exact_where_alpha_is_zero():
         composite(src, fill[..., :3], alpha)
 
 
+def test_composite_replaces_a_source_pixel_that_is_not_a_number_under_the_matte():
+    """NaN times 0 is NaN: a dead pixel under the matte would survive a plain blend."""
+    src = np.full((4, 4, 3), 0.5, np.float32)
+    src[1, 1] = np.nan
+    src[2, 2, 1] = np.inf
+    src[0, 0] = np.nan  # outside the matte: kept
+    fill = np.full((4, 4, 3), 0.25, np.float32)
+    alpha = np.zeros((4, 4), np.float32)
+    alpha[1, 1], alpha[2, 2], alpha[3, 3] = 1.0, 0.5, 0.5
+    out = composite(src, fill, alpha)
+    np.testing.assert_array_equal(out[1, 1], fill[1, 1])
+    np.testing.assert_array_equal(out[2, 2], fill[2, 2])
+    np.testing.assert_allclose(out[3, 3], 0.375)
+    assert np.isnan(out[0, 0]).all()
+
+
 def test_matte_from_a_plate_channel_and_output_names(tmp_path):
     shot = make_shot(tmp_path, n=3, expand=0, feather=0, frames="1001-1003")
     shot.write_config(mask={"channel": "mask.A"})  # the plate's own layer, no matte files
