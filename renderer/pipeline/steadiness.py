@@ -23,7 +23,8 @@ from ..method.flow import dis_flow, fb_valid, sample, to_gray8
 
 
 def display(linear: np.ndarray) -> np.ndarray:
-    """The values fills are judged in: sRGB, highlights not clipped (``holdout.display_like``)."""
+    """The values fills are judged in: sRGB, highlights not clipped (``holdout.display_like``),
+    negative values taken as 0."""
     return linear_to_srgb(np.maximum(linear, 0.0), clip_highlights=False).astype(np.float32)
 
 
