@@ -50,6 +50,15 @@ def linear_to_srgb(x: np.ndarray, clip_highlights: bool = True) -> np.ndarray:
     return np.where(x <= 0.0031308, 12.92 * x, 1.055 * np.power(x, 1 / 2.4) - 0.055).astype(np.float32)
 
 
+def display_like(linear: np.ndarray) -> np.ndarray:
+    """The sRGB transfer, not clipped above 1.0 (highlights still count): the space fills are
+    judged in (``colour_torch.display_like`` on a device). The training space, ACEScct, is
+    logarithmic and weighs errors in dark areas far above what a viewer sees; judged there,
+    on a night shot (city/blob) the network looked 8 % better than propagation on held-out
+    holes and was 1.1 dB worse in the hole."""
+    return linear_to_srgb(linear, clip_highlights=False)
+
+
 def srgb_to_linear(s: np.ndarray) -> np.ndarray:
     """Display sRGB in [0, 1] -> scene-linear."""
     s = np.asarray(s, dtype=np.float32)

@@ -21,6 +21,6 @@ def decode(y: torch.Tensor) -> torch.Tensor:
 
 
 def display_like(x: torch.Tensor) -> torch.Tensor:
-    """Scene-linear -> the sRGB transfer, highlights kept (``pipeline.holdout.display_like``)."""
+    """Scene-linear -> the sRGB transfer, highlights kept (``colour.display_like``)."""
     x = x.clamp(min=0.0)
     return torch.where(x <= 0.0031308, 12.92 * x, 1.055 * x.clamp(min=1e-12) ** (1 / 2.4) - 0.055)

@@ -17,15 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..colour import linear_to_srgb
+from ..colour import display_like
 from ..errors import ShapeError
 from ..method.flow import dis_flow, fb_valid, sample, to_gray8
-
-
-def display(linear: np.ndarray) -> np.ndarray:
-    """The values fills are judged in: sRGB, highlights not clipped (``holdout.display_like``),
-    negative values taken as 0."""
-    return linear_to_srgb(np.maximum(linear, 0.0), clip_highlights=False).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -35,7 +29,8 @@ class PlateMotion:
     ``forward`` (F-1, H, W, 2): F(t->t+1), (dx, dy), with plate_t(x) ~ plate_{t+1}(x + F(x));
     ``usable`` bool (F-1, H, W): the forward-backward check passed, the landing is inside the
     frame, and neither end is on the real hole (whose pixels are what the artist removes);
-    ``plate`` (F, H, W, 3): the plate in ``display`` values, which every fill is laid into."""
+    ``plate`` (F, H, W, 3): the plate in ``colour.display_like`` values, which every fill is
+    laid into."""
 
     forward: np.ndarray
     usable: np.ndarray
@@ -44,32 +39,35 @@ class PlateMotion:
 
 def plate_motion(frames_linear: np.ndarray, real: np.ndarray) -> PlateMotion:
     """``PlateMotion`` of (F, H, W, 3) scene-linear frames whose real hole is bool (F, H, W)
-    ``real``: DIS (medium preset) both ways between consecutive frames of display grey."""
+    ``real``: DIS (medium preset) both ways between consecutive frames of display grey, as
+    ``method.flow.reference_flow`` measures its stride 1. Not through it: its pairs run on
+    ``parallel.map_frames``, whose count the fill stage's progress expects
+    (``holdout.prefill_calls``), and these 0.5 s for 48 working-size frames are not one."""
     if frames_linear.ndim != 4 or frames_linear.shape[-1] != 3 or real.shape != frames_linear.shape[:3]:
         raise ShapeError(f"plate_motion needs (F, H, W, 3) frames and an (F, H, W) hole, got "
                          f"{frames_linear.shape} and {real.shape}")
     n, h, w = real.shape
-    grey = [to_gray8(np.maximum(f, 0.0)) for f in frames_linear]
+    grey = [to_gray8(f) for f in frames_linear]
     forward = np.zeros((max(n - 1, 0), h, w, 2), np.float32)
     usable = np.zeros((max(n - 1, 0), h, w), bool)
     for t in range(n - 1):
         ahead, back = dis_flow(grey[t], grey[t + 1]), dis_flow(grey[t + 1], grey[t])
         lands_on_hole = sample(real[t + 1].astype(np.float32), ahead) > 0
         forward[t], usable[t] = ahead, fb_valid(ahead, back) & ~real[t] & ~lands_on_hole
-    return PlateMotion(forward, usable, display(frames_linear))
+    return PlateMotion(forward, usable, display_like(frames_linear))
 
 
 def held_out_flicker(held: np.ndarray, filled: np.ndarray, motion: PlateMotion) -> float:
     """How much ``filled`` (F, H, W, 3) scene-linear changes along ``motion`` on the held-out
     pixels ``held`` (bool (F, H, W), known in the plate), beyond the plate's own change
     there: the mean over those pixels and the 3 channels of the squared change of the
-    output (the plate with ``filled`` on ``held``) less that of the plate, in ``display``
-    values, floored at 0. 0 where no pixel counts."""
+    output (the plate with ``filled`` on ``held``) less that of the plate, in
+    ``colour.display_like`` values, floored at 0. 0 where no pixel counts."""
     plate = motion.plate
     if filled.shape != plate.shape or held.shape != plate.shape[:3]:
         raise ShapeError(f"held_out_flicker needs the plate's shape {plate.shape} for the fill and "
                          f"{plate.shape[:3]} for the held-out pixels, got {filled.shape}, {held.shape}")
-    output = np.where(held[..., None], display(filled), plate)
+    output = np.where(held[..., None], display_like(filled), plate)
     change, count = 0.0, 0
     for t in range(len(held) - 1):
         flow = motion.forward[t]
