@@ -56,7 +56,7 @@ def image_sequence(node, role: str) -> NodeSequence:
         pattern, _ = pattern_from_file(path)
         first, last = node.frame_offset + 1, node.frame_offset + max(1, node.frame_duration)
     else:
-        pattern, number = path, None
+        pattern = path
         first = last = node.frame_offset + 1
     if not os.path.isfile(frame_path(pattern, first)):
         raise error(f"'{node.name}': the {role}'s first frame {frame_path(pattern, first)} is not on disk")

@@ -34,7 +34,7 @@ def scripted(ctx):
     yield make
     for server in made:
         server.close()
-    
+
 
 def test_pixels_travel_without_copies(ctx):
     server, client = ctx.socket(zmq.ROUTER), ctx.socket(zmq.DEALER)

@@ -10,7 +10,7 @@ import numpy as np
 import OpenImageIO as oiio
 import pytest
 
-from farm_helpers import TEMPLATE, VENV_BIN, run, tool, tool_env
+from farm_helpers import TEMPLATE, run, tool, tool_env
 
 FRAMES = list(range(1001, 1007))
 SIZE = 64

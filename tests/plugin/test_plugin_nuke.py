@@ -185,7 +185,7 @@ def test_render_writes_a_changed_source_with_a_raw_write(nuke, shots, renderer_s
     scratch = output.parent / ".Inpaint1_inputs" / "source.####.exr"
     assert writes == [{"file": str(scratch).replace("####", "%04d"), "file_type": "exr", "channels": "rgba",
                        "raw": True, "datatype": "32 bit float"}]
-    assert [(f, l) for _, f, l, _ in nuke.session.executed] == [(FIRST, LAST)]
+    assert [(first, last) for _, first, last, _ in nuke.session.executed] == [(FIRST, LAST)]
     assert not any(n.Class() == "Write" for n in node.nodes())  # the temporary Write is gone
     read = nuke.toNode("Inpaint1_result")
     assert read["file"].value() == str(output).replace("####", "%04d")

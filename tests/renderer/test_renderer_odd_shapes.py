@@ -15,12 +15,14 @@ def _mattes(shot, fn):
 
 
 def one_pixel(k, h, w):
-    m = np.zeros((h, w)); m[h // 2, w // 3 + k] = 1.0
+    m = np.zeros((h, w))
+    m[h // 2, w // 3 + k] = 1.0
     return m
 
 
 def four_edges(k, h, w):
-    m = np.zeros((h, w)); m[:, :5] = m[:, -5:] = m[:4] = m[-4:] = 1.0
+    m = np.zeros((h, w))
+    m[:, :5] = m[:, -5:] = m[:4] = m[-4:] = 1.0
     return m
 
 
