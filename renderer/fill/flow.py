@@ -22,6 +22,11 @@ hundredths of a pixel, the region takes the homography's motion instead of the d
 Below the motion outliers' pixel, DIS still drags the border's flow with a moving hole, by
 about a tenth of a pixel a frame, and the chains add that up over the frames they cross
 (decision 0045).
+
+Beside each completed region, flow whose two directions disagree (the forward-backward
+check) is replaced too: there DIS matched something the other frame does not show (the
+hole's pre-fill, an occlusion, a blur), and the diffusion would carry that motion in from
+the region's border (decision 0050).
 """
 
 from __future__ import annotations
@@ -80,6 +85,13 @@ FIT_POINTS = 20000  # pixels a homography fit samples at most
 # people 1.9, and nothing changes there (decision 0045)
 PLANAR_FIT = 0.15
 PLANAR_RING = 8
+# within FB_RING px of a completion region (connected to it), flow whose backward flow from
+# where it lands does not bring it back within FB_CHECK px (both px at full size) is
+# replaced too (``unchecked_flow``). Chosen on the 768x576 people plate (2, 4, 6 and 10 px;
+# rings of 12 and 24 px); a test relative to the motion's length (Sundaram et al. 2010)
+# gained less. Measured on six more plates and the 18 thumbnails (decision 0050)
+FB_CHECK = 6.0
+FB_RING = 12
 
 
 def flow_factor(height: int, width: int, max_pixels: int = FLOW_MAX_PIXELS) -> int:
@@ -273,6 +285,21 @@ def motion_outliers(flow: np.ndarray, grown: np.ndarray, flat: np.ndarray, grey:
     return connected_reach(off, grown)
 
 
+def unchecked_flow(flow: np.ndarray, other: np.ndarray, region: np.ndarray, factor: int = 1) -> np.ndarray:
+    """bool (H, W): the pixels within ``FB_RING`` px of the completion ``region`` (bool
+    (H, W)), connected to it through such pixels, where the flow (H, W, 2) and ``other``
+    (H, W, 2: the opposite direction's flow, from the frame the flow points into) read at
+    the flow's landing do not cancel to within ``FB_CHECK`` px. ``factor``: the flow is of
+    the frames scaled down by it (both limits are px at full size)."""
+    if FB_RING <= 0 or not region.any():
+        return np.zeros_like(region)
+    ring_px = max(FB_RING // factor, 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ring_px + 1,) * 2)
+    near = cv2.dilate(region.astype(np.uint8), kernel) > 0
+    miss = np.hypot(*np.moveaxis(flow + sample(other, flow, border=cv2.BORDER_REPLICATE), -1, 0))
+    return connected_reach(near & ~region & (miss > FB_CHECK / factor), region)
+
+
 def grown_holes(holes: np.ndarray, factor: int, dilate: int) -> np.ndarray:
     """bool (F, H, W) holes -> bool (F, h, w): each hole at the size its flow is made at
     (scaled down by ``factor``: every pixel it touches), grown by ``dilate`` px of the full
@@ -303,8 +330,9 @@ def completion_plan(grown: np.ndarray, flat: np.ndarray, forward: np.ndarray, fa
     region, or None for diffusion. grown: the holes grown (F, H, W); flat: ``flat_mask``
     of each masked frame; forward: the raw forward flow (F, H, W, 2). Each region is the
     grown hole; with ``backward`` (F, H, W, 2) and ``grey`` (F, H, W) uint8, the masked
-    frames' display grey, the ``motion_outliers`` of each flow; and, for both flows of a
-    still pair (t, t+1) (``is_still``, over frame t's textured pixels outside its grown
+    frames' display grey, the ``motion_outliers`` of each flow, then the flow beside what
+    that makes that fails the forward-backward check (``unchecked_flow``); and, for both
+    flows of a still pair (t, t+1) (``is_still``, over frame t's textured pixels outside its grown
     hole), the flat pixels connected to it (``connected_reach``): forward[t] in frame t,
     backward[t+1] in frame t+1. With ``backward`` and ``grey``, a flow whose region the
     background's homography predicts around it (``planar_background``) is filled with
@@ -332,6 +360,8 @@ def completion_plan(grown: np.ndarray, flat: np.ndarray, forward: np.ndarray, fa
             if fits[1][1] is not None:
                 regions_b[t + 1] |= motion_outliers(backward[t + 1], grown[t + 1], flat[t + 1], grey[t + 1],
                                                     grey[t], grown[t], factor, fits[1][1])
+            regions_f[t] |= unchecked_flow(forward[t], backward[t + 1], regions_f[t], factor)
+            regions_b[t + 1] |= unchecked_flow(backward[t + 1], forward[t], regions_b[t + 1], factor)
         if is_still(forward[t], ~flat[t] & ~grown[t], STILL_MOTION / factor):
             regions_f[t] |= connected_reach(flat[t], grown[t])
             regions_b[t + 1] |= connected_reach(flat[t + 1], grown[t + 1])
@@ -359,9 +389,9 @@ def complete_field(flow: np.ndarray, region: np.ndarray, homography: np.ndarray 
 def completed_flow(frames: np.ndarray, holes: np.ndarray, dis_preset: int = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
                    dilate: int = FLOW_DILATE, max_pixels: int = FLOW_MAX_PIXELS) -> CompletedFlow:
     """``masked_flow``, then, inside each source frame's hole grown by ``dilate`` px (and
-    the flow beside it that leaves the background's motion; on still pairs, the flat
-    pixels connected to it: ``completion_plan``), the flow is replaced by diffusion from
-    the region's border, or by the background's homography where it predicts the flow
+    the flow beside it that leaves the background's motion or fails the forward-backward
+    check; on still pairs, the flat pixels connected to it: ``completion_plan``), the flow
+    is replaced by diffusion from the region's border, or by the background's homography where it predicts the flow
     around the region (``complete_field``). Frames of more than ``max_pixels``
     have their flow made and completed at a power-of-two fraction of their size
     (``flow_factor``; the hole: every pixel it touches) and scaled back up (bilinear) as
