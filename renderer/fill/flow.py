@@ -85,8 +85,8 @@ FIT_POINTS = 20000  # pixels a homography fit samples at most
 # people 1.9, and nothing changes there (decision 0045)
 PLANAR_FIT = 0.15
 PLANAR_RING = 8
-# within FB_RING px of a completion region (connected to it), flow whose backward flow from
-# where it lands does not bring it back within FB_CHECK px (both px at full size) is
+# within FB_RING px of a completion region (connected to it), flow that the opposite flow,
+# read where it lands, does not bring back within FB_CHECK px (both px at full size) is
 # replaced too (``unchecked_flow``). Chosen on the 768x576 people plate (2, 4, 6 and 10 px;
 # rings of 12 and 24 px); a test relative to the motion's length (Sundaram et al. 2010)
 # gained less. Measured on six more plates and the 18 thumbnails (decision 0050)
@@ -332,9 +332,9 @@ def completion_plan(grown: np.ndarray, flat: np.ndarray, forward: np.ndarray, fa
     grown hole; with ``backward`` (F, H, W, 2) and ``grey`` (F, H, W) uint8, the masked
     frames' display grey, the ``motion_outliers`` of each flow, then the flow beside what
     that makes that fails the forward-backward check (``unchecked_flow``); and, for both
-    flows of a still pair (t, t+1) (``is_still``, over frame t's textured pixels outside its grown
-    hole), the flat pixels connected to it (``connected_reach``): forward[t] in frame t,
-    backward[t+1] in frame t+1. With ``backward`` and ``grey``, a flow whose region the
+    flows of a still pair (t, t+1) (``is_still``, over frame t's textured pixels outside
+    its grown hole), the flat pixels connected to it (``connected_reach``): forward[t] in
+    frame t, backward[t+1] in frame t+1. With ``backward`` and ``grey``, a flow whose region the
     background's homography predicts around it (``planar_background``) is filled with
     that homography's motion. ``factor``: the flow is of the frames scaled down by it, in
     its pixels."""
@@ -391,11 +391,11 @@ def completed_flow(frames: np.ndarray, holes: np.ndarray, dis_preset: int = cv2.
     """``masked_flow``, then, inside each source frame's hole grown by ``dilate`` px (and
     the flow beside it that leaves the background's motion or fails the forward-backward
     check; on still pairs, the flat pixels connected to it: ``completion_plan``), the flow
-    is replaced by diffusion from the region's border, or by the background's homography where it predicts the flow
-    around the region (``complete_field``). Frames of more than ``max_pixels``
-    have their flow made and completed at a power-of-two fraction of their size
-    (``flow_factor``; the hole: every pixel it touches) and scaled back up (bilinear) as
-    each frame's flow is read (``ScaledFlow``)."""
+    is replaced by diffusion from the region's border, or by the background's homography
+    where it predicts the flow around the region (``complete_field``). Frames of more
+    than ``max_pixels`` have their flow made and completed at a power-of-two fraction of
+    their size (``flow_factor``; the hole: every pixel it touches) and scaled back up
+    (bilinear) as each frame's flow is read (``ScaledFlow``)."""
     n, height, width = holes.shape
     factor = flow_factor(height, width, max_pixels)
     forward, backward, flat, grey = masked_flow(frames, holes, dis_preset, factor)
