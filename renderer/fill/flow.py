@@ -38,7 +38,7 @@ import numpy as np
 
 from ..colour import linear_to_srgb
 from ..errors import ShapeError
-from ..method.flow import sample
+from ..method.flow import fb_error, sample
 from ..parallel import map_frames
 from .classical import check_video, diffuse_into, telea_frame
 
@@ -296,8 +296,8 @@ def unchecked_flow(flow: np.ndarray, other: np.ndarray, region: np.ndarray, fact
     ring_px = max(FB_RING // factor, 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ring_px + 1,) * 2)
     near = cv2.dilate(region.astype(np.uint8), kernel) > 0
-    miss = np.hypot(*np.moveaxis(flow + sample(other, flow, border=cv2.BORDER_REPLICATE), -1, 0))
-    return connected_reach(near & ~region & (miss > FB_CHECK / factor), region)
+    miss = fb_error(flow, other, border=cv2.BORDER_REPLICATE)
+    return connected_reach(near & ~region & (miss > (FB_CHECK / factor) ** 2), region)
 
 
 def grown_holes(holes: np.ndarray, factor: int, dilate: int) -> np.ndarray:

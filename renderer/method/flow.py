@@ -56,16 +56,23 @@ def sample(image: np.ndarray, flow: np.ndarray, origin: tuple[int, int] = (0, 0)
                      borderMode=border, borderValue=0)
 
 
+def fb_error(forward: np.ndarray, backward: np.ndarray, border: int = cv2.BORDER_CONSTANT) -> np.ndarray:
+    """The forward-backward miss ||f + b(x+f)||^2, (H, W): forward F(i->j), backward F(j->i),
+    both (H, W, 2); ``border`` as ``sample``'s, for landings outside the frame."""
+    if forward.shape != backward.shape or forward.shape[-1] != 2:
+        raise ShapeError(f"fb_error needs two (H, W, 2) flows, got {forward.shape} and {backward.shape}")
+    return np.sum((forward + sample(backward, forward, border=border)) ** 2, axis=-1)
+
+
 def fb_valid(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
-    """Forward-backward check: bool (H, W), True where ||f + b(x+f)||^2 < 2 ln 2.
+    """Forward-backward check: bool (H, W), True where ``fb_error`` < 2 ln 2.
 
     forward F(i->j), backward F(j->i), both (H, W, 2). Points that leave the frame are invalid.
     """
     if forward.shape != backward.shape or forward.shape[-1] != 2:
         raise ShapeError(f"fb_valid needs two (H, W, 2) flows, got {forward.shape} and {backward.shape}")
     h, w = forward.shape[:2]
-    back_at = sample(backward, forward)
-    err = np.sum((forward + back_at) ** 2, axis=-1)
+    err = fb_error(forward, backward)
     gx, gy = np.meshgrid(np.arange(w), np.arange(h))
     tx, ty = gx + forward[..., 0], gy + forward[..., 1]
     inside = (tx >= 0) & (tx <= w - 1) & (ty >= 0) & (ty <= h - 1)
