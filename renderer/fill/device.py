@@ -32,7 +32,8 @@ from ..parallel import map_frames
 from .chains import STILL_SNAP, TELEA_WEIGHT
 from .classical import telea_frame
 from .device_ops import diffuse, dilate, gaussian_blur
-from .flow import FLOW_DILATE, GUARDED_FLOW_DILATE, completion_plan, homography_motion, masked_flow
+from .flow import FLOW_DILATE, GUARDED_FLOW_DILATE, masked_flow
+from .flow_regions import completion_plan, homography_motion
 from .propagate import AGREEMENT, FLOW_PASSES, LEFTOVER, NEAR, SEAM_RING, SEAM_SIGMA
 from .still import still_first
 from .temporal import TEMPORAL_SWEEPS
@@ -49,7 +50,7 @@ def completed_flows(frames_np: np.ndarray, hole_sets: list[np.ndarray], holes: t
     """For each hole set, ``flow.masked_flow`` (on the CPU: Telea and DIS), replaced
     inside each hole grown by ``grow`` px (and the flow beside it that leaves the
     background's motion; on still pairs, the flat pixels connected to it:
-    ``flow.completion_plan``, on the CPU) by diffusion from around it, on the device, or
+    ``flow_regions.completion_plan``, on the CPU) by diffusion from around it, on the device, or
     by the background's homography where it predicts the flow around the region.
     frames_np (F, H, W, 3) scene-linear; hole_sets K bool (F, H, W); holes the same sets
     stacked on the device (K F, H, W) -> (forward, backward), (K F, 2, H, W) each: in each
@@ -74,7 +75,7 @@ def completed_flows(frames_np: np.ndarray, hole_sets: list[np.ndarray], holes: t
     grown = dilate(holes, grow)
     n = len(frames_np)
     # the flow that leaves the background's motion beside the hole and, on still pairs, the
-    # flat pixels connected to it are replaced too (flow.completion_plan)
+    # flat pixels connected to it are replaced too (flow_regions.completion_plan)
     grown_np = grown.cpu().numpy()
     plans = [completion_plan(grown_np[k * n:(k + 1) * n], flat, raw_k[..., :2], backward=raw_k[..., 2:], grey=grey)
              for k, (flat, raw_k, grey) in enumerate(zip(flats, raws, greys))]

@@ -49,6 +49,7 @@ import numpy as np
 
 from ..colour import decode, encode
 from ..errors import ShapeError
+from ..io.masks import dilated
 from ..parallel import map_frames
 from .chains import STILL_SNAP, blend_hits, follow, place_fill
 from .classical import diffuse_into
@@ -179,13 +180,12 @@ def chain_fill(frames: np.ndarray, holes: np.ndarray, flow, guarded: bool, near:
     lands on footage, whether or not the guard trusts the landing: within the holes, the
     pixels ``fill.chains.unreached`` leaves out."""
     n = len(frames)
-    grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * SEAM_RING + 1, 2 * SEAM_RING + 1))
     result = frames.copy()
 
     def fill(t: int) -> None:  # one frame of the result, from that frame's chains alone
         if not holes[t].any():
             return
-        zone = cv2.dilate(holes[t].astype(np.uint8), grow) > 0
+        zone = dilated(holes[t], SEAM_RING)
         ys, xs, c_f, d_f, s_f = follow(frames, holes, flow.forward, t, +1, n - 1, STILL_SNAP, starts=zone)
         _, _, c_b, d_b, s_b = follow(frames, holes, flow.backward, t, -1, n - 1, STILL_SNAP, starts=zone)
         lands = (d_f > 0) | (d_b > 0)  # on footage, whether or not the guard trusts it
@@ -218,9 +218,9 @@ def chain_fill(frames: np.ndarray, holes: np.ndarray, flow, guarded: bool, near:
         from_painting = still & (distance > 0) & np.isin(source, list(references))
         if not from_painting.any():
             return colours
-        ring = (cv2.dilate(holes[t].astype(np.uint8), grow) > 0) & ~holes[t]
+        ring = dilated(holes[t], SEAM_RING) & ~holes[t]
         out = colours.copy()
-        ys, xs = np.nonzero(cv2.dilate(holes[t].astype(np.uint8), grow) > 0)
+        ys, xs = np.nonzero(dilated(holes[t], SEAM_RING))
         for r in np.unique(source[from_painting]):
             pick = from_painting & (source == r)
             offset = reference_light(frames[t], ring, frames[r], holes[t])[ys[pick], xs[pick]]

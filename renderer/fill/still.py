@@ -21,11 +21,11 @@ by one pixel in any direction (``best_shift_is_zero``). Seamed propagation
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 from ..colour import encode
 from ..errors import ShapeError
+from ..io.masks import dilated
 from ..parallel import map_frames
 from .chains import STILL_SNAP, landing_sample
 from .classical import check_video, telea_frame
@@ -161,13 +161,12 @@ def still_sources(frames: np.ndarray, holes: np.ndarray, forward, backward,
     y0, x0 = max(int(ys_all.min()) - grow, 0), max(int(xs_all.min()) - grow, 0)
     y1, x1 = min(int(ys_all.max()) + grow + 1, holes.shape[1]), min(int(xs_all.max()) + grow + 1, holes.shape[2])
     source = nearest_known_source(np.ascontiguousarray(holes[:, y0:y1, x0:x1]))
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * STILL_RING + 1,) * 2)
 
     def decide(t: int) -> None:
         hole = holes[t, y0:y1, x0:x1]
         if not (hole & ~never[y0:y1, x0:x1]).any():
             return
-        ring = (cv2.dilate(hole.astype(np.uint8), kernel) > 0) & ~hole
+        ring = dilated(hole, STILL_RING) & ~hole
         rys, rxs = np.nonzero(ring)
         if rys.size < STILL_MIN_RING:
             return

@@ -21,10 +21,19 @@ def hole_from_matte(matte: np.ndarray, expand: int = 0) -> np.ndarray:
         raise ShapeError(f"matte must be (H, W), got {matte.shape}")
     hole = matte > THRESHOLD
     if expand > 0 and hole.any():
-        k = 2 * expand + 1
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
-        hole = cv2.dilate(hole.astype(np.uint8), kernel) > 0
+        hole = dilated(hole, expand)
     return hole
+
+
+def dilated(mask: np.ndarray, radius: int) -> np.ndarray:
+    """bool (H, W) ``mask`` grown by a disc of ``radius`` px (OpenCV's elliptical kernel of
+    side 2 radius + 1) -> bool (H, W); ``mask`` itself where radius is 0 or less."""
+    if mask.ndim != 2:
+        raise ShapeError(f"mask must be (H, W), got {mask.shape}")
+    if radius <= 0:
+        return mask
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2)
+    return cv2.dilate(mask.astype(np.uint8), kernel) > 0
 
 
 def depth_inside(mask: np.ndarray) -> np.ndarray:

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 
 from renderer.fill.classical import diffuse_into
-from renderer.fill.flow import STILL_MOTION, completion_regions, connected_reach, flat_mask, is_still
+from renderer.fill.flow_regions import STILL_MOTION, completion_regions, connected_reach, flat_mask, is_still
 
 
 def sky_and_city(h=48, w=64, seed=0):
@@ -95,13 +95,13 @@ def hole_motion(forward, holes):
 def test_a_still_camera_s_hole_does_not_take_the_flat_sky_s_motion(monkeypatch):
     import torch
 
-    from renderer.fill import device as pt, flow
+    from renderer.fill import device as pt, flow, flow_regions
     frames, holes = skyline_shot()
     raw = flow.masked_flow(frames, holes)[0]
     assert np.abs(raw[:-1, :20]).mean() > 0.5, "DIS guesses motion in the flat sky"
     ours = flow.completed_flow(frames, holes)
     on_device = pt.completed_flows(frames, [holes], torch.from_numpy(holes), flow.FLOW_DILATE)[0]
     assert np.allclose(on_device.permute(0, 2, 3, 1).numpy()[:-1], ours.forward[:-1], atol=1e-3)
-    monkeypatch.setattr(flow, "FLAT_FRACTION", 0.0)  # no pixel is flat: the rule off
+    monkeypatch.setattr(flow_regions, "FLAT_FRACTION", 0.0)  # no pixel is flat: the rule off
     plain = flow.completed_flow(frames, holes)
     assert hole_motion(ours.forward, holes) < 0.5 * hole_motion(plain.forward, holes)

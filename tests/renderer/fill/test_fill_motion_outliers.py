@@ -7,7 +7,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from renderer.fill.flow import OUTLIER_RING, background_motion, completion_regions, motion_outliers
+from renderer.fill.flow_regions import OUTLIER_RING, background_motion, completion_regions, motion_outliers
 
 
 def texture(h=96, w=128, seed=0):

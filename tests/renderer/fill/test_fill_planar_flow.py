@@ -11,7 +11,8 @@ import torch
 
 from renderer.fill import device as pt, flow
 from renderer.fill.classical import diffuse_into
-from renderer.fill.flow import PLANAR_FIT, complete_field, completion_plan, homography_motion, planar_background
+from renderer.fill.flow import complete_field
+from renderer.fill.flow_regions import PLANAR_FIT, completion_plan, homography_motion, planar_background
 
 from standard_kit import box_holes, smooth_video
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from renderer.fill.flow import FB_CHECK, FB_RING, complete_field, completion_plan, completion_regions, unchecked_flow
+from renderer.fill.flow import complete_field
+from renderer.fill.flow_regions import FB_CHECK, FB_RING, completion_plan, completion_regions, unchecked_flow
 
 
 def box(h=96, w=128, rows=(40, 56), cols=(50, 70)):

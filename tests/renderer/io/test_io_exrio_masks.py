@@ -11,7 +11,7 @@ from renderer_helpers import as_half, bits, distance_to, make_shot, read_exr, wr
 from renderer.io import exrio
 from renderer.io.config import load_shot
 from renderer.errors import InputError, MatteError, OutputError, ShapeError
-from renderer.io.masks import composite, composite_alpha, hole_from_matte
+from renderer.io.masks import composite, composite_alpha, dilated, hole_from_matte
 from renderer.io.shot import load_shot_window, validate_shot
 
 CH = ("R", "G", "B", "A", "mask.A")
@@ -178,6 +178,21 @@ def test_hole_threshold_and_expand():
         assert not hole[0, 0]
     with pytest.raises(ShapeError):
         hole_from_matte(np.zeros((2, 2, 1)))
+
+
+def test_dilated_grows_by_a_disc_and_keeps_a_mask_at_radius_zero():
+    mask = np.zeros((31, 31), bool)
+    mask[15, 15] = mask[15, 16] = True
+    assert dilated(mask, 0) is mask and dilated(mask, -2) is mask
+    for r in (1, 4, 9):
+        grown = dilated(mask, r)
+        assert grown.dtype == bool and grown[mask].all()
+        d = distance_to(mask)
+        assert grown[d <= r - 0.5].all()  # every pixel within the radius ...
+        assert not grown[d > r * np.sqrt(2)].any()  # ... and none past a square of it
+        assert not grown[15, 15 + r + 2] and grown[15, 16 + r]
+    with pytest.raises(ShapeError):
+        dilated(np.zeros((2, 2, 1), bool), 1)
 
 
 def test_feather_ramps_outside_only_and_is_exactly_zero_beyond():
