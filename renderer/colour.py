@@ -60,6 +60,7 @@ def display_like(linear: np.ndarray) -> np.ndarray:
 
 
 def srgb_to_linear(s: np.ndarray) -> np.ndarray:
-    """Display sRGB in [0, 1] -> scene-linear."""
+    """Display sRGB -> scene-linear; above 1.0 too, so it undoes ``display_like``."""
     s = np.asarray(s, dtype=np.float32)
-    return np.where(s <= 0.04045, s / 12.92, np.power((s + 0.055) / 1.055, 2.4)).astype(np.float32)
+    return np.where(s <= 0.04045, s / 12.92, np.power((np.maximum(s, 0.04045) + 0.055) / 1.055, 2.4)
+                    ).astype(np.float32)

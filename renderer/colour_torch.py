@@ -24,3 +24,8 @@ def display_like(x: torch.Tensor) -> torch.Tensor:
     """Scene-linear -> the sRGB transfer, highlights kept (``colour.display_like``)."""
     x = x.clamp(min=0.0)
     return torch.where(x <= 0.0031308, 12.92 * x, 1.055 * x.clamp(min=1e-12) ** (1 / 2.4) - 0.055)
+
+
+def srgb_to_linear(s: torch.Tensor) -> torch.Tensor:
+    """Display sRGB -> scene-linear, above 1.0 too (``colour.srgb_to_linear``)."""
+    return torch.where(s <= 0.04045, s / 12.92, ((s.clamp(min=0.04045) + 0.055) / 1.055) ** 2.4)

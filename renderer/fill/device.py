@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..colour_torch import decode, encode
+from ..colour_torch import decode, display_like, encode, srgb_to_linear
 from ..errors import ShapeError
 from ..method.flow import fingerprint_arrays
 from ..method.warp import INBOUNDS_THRESHOLD, warp
@@ -404,11 +404,12 @@ def _blended_telea(frames: torch.Tensor, hole: torch.Tensor, filled: torch.Tenso
     """``classical.blended_telea`` of (N, 3, H, W) frames, bool (N, H, W) holes, the fill so
     far and its unfilled pixels ``rest``, with Telea's (N,) ``weight``: Telea of each frame's
     whole hole on the host (only frames with a pixel left and a weight), the correction
-    diffused on the device."""
+    diffused on the device; on display values, as on the CPU."""
     drawn = rest.flatten(1).any(dim=1) & (weight > 0)
-    base = weight.to(frames.dtype)[:, None, None, None] * _telea_on_host(frames, hole & drawn[:, None, None])
-    correction = diffuse(torch.where(rest[:, None], 0.0, filled - base), rest)
-    return torch.where(rest[:, None], base + correction, filled)
+    telea = display_like(_telea_on_host(frames, hole & drawn[:, None, None]))
+    base = weight.to(frames.dtype)[:, None, None, None] * telea
+    correction = diffuse(torch.where(rest[:, None], 0.0, display_like(filled) - base), rest)
+    return torch.where(rest[:, None], srgb_to_linear(base + correction), filled)
 
 
 def smooth_along_flow(fill: torch.Tensor, hole: torch.Tensor, forward: torch.Tensor, backward: torch.Tensor,

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 import renderer.loop
+from renderer.colour import display_like, srgb_to_linear
 from renderer.errors import ShapeError
 from renderer.fill import temporal
 from renderer.fill.chains import TELEA_WEIGHT, flow_propagation, place_fill, telea_weight
@@ -94,20 +95,38 @@ def test_telea_s_weight_follows_the_share_of_propagated_pixels_around_what_is_le
 
 
 def test_a_box_no_chain_reaches_is_diffused_from_the_footage_without_telea_s_streaks():
-    # a harmonic field (x^2 - y^2): what diffusion from the true border finds again, and what
-    # Telea's first-order guess from the border bends
+    # a field harmonic in display values (x^2 - y^2): what diffusion from the true border
+    # finds again, and what Telea's first-order guess from the border bends
     ys, xs = np.mgrid[0:48, 0:56].astype(np.float32)
     field = 0.5 + ((xs - 28) ** 2 - (ys - 24) ** 2) / 2000.0
-    frame = np.repeat(field[..., None], 3, axis=-1).astype(np.float32)
+    frame = srgb_to_linear(np.repeat(field[..., None], 3, axis=-1))
     hole = np.zeros((48, 56), bool)
     hole[14:34, 16:40] = True
     ys_h, xs_h = np.nonzero(hole)
     nothing = np.zeros(ys_h.size, bool)
     out = place_fill(frame, hole, ys_h, xs_h, frame[hole], nothing, leftover="telea-diffusion-mean")
-    assert np.array_equal(out, diffuse_into(frame, hole))
+    diffused = srgb_to_linear(diffuse_into(display_like(frame), hole))
+    assert np.array_equal(out, np.where(hole[..., None], diffused, frame))
     mean = blended_telea(frame, hole, frame, hole, weight=TELEA_WEIGHT)  # the rule before decision 0046
     error, former = np.abs(out - frame)[hole].mean(), np.abs(mean - frame)[hole].mean()
     assert error < 0.5 * former, (error, former)
+
+
+def test_the_fill_of_unreached_pixels_is_made_on_display_values():
+    # a dark sky beside a lit window (4.0, above 1.0): made in scene-linear, the highlight
+    # would lift the whole box (decision 0051); on display values the fill is their harmonic
+    # interpolation, and highlights survive the round trip
+    frame = np.full((30, 40, 3), 0.01, np.float32)
+    frame[:, 30:] = 4.0
+    hole = np.zeros((30, 40), bool)
+    hole[5:25, 8:34] = True
+    ys_h, xs_h = np.nonzero(hole)
+    out = place_fill(frame, hole, ys_h, xs_h, frame[hole], np.zeros(ys_h.size, bool), leftover="telea-diffusion-mean")
+    assert np.allclose(display_like(out)[hole], diffuse_into(display_like(frame), hole)[hole], atol=1e-4)
+    in_linear = diffuse_into(frame, hole)
+    middle = (15, 20)
+    assert out[middle].max() < 0.5 * in_linear[middle].min(), (out[middle], in_linear[middle])
+    assert out[hole].max() > 1.0  # next to the window, above 1.0 as the plate is
 
 
 def test_seam_offset_spreads_the_ring_difference_into_the_hole():
