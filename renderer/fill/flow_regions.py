@@ -48,7 +48,7 @@ FLAT_SIGMA = 2.0
 STILL_MOTION = 0.35
 # the ring beside the grown hole where flow that leaves the background's motion is replaced
 # too (``motion_outliers``): DIS's coarse levels drag the flow around a moving hole (its
-# Telea pre-fill moves with it) well past FLOW_DILATE. Chosen on the flow's error inside
+# Telea pre-fill moves with it) well past ``flow.FLOW_DILATE``. Chosen on the flow's error inside
 # the hole against the footage's own flow (mean, at the flow's size: 768x576 people
 # 7.8 -> 6.3 px; 2K drone, flow at half size, 1.75 -> 0.46), then checked on propagation
 # (decision 0029). OUTLIER_RING and OUTLIER_GAP are px at full size; OUTLIER_MOTION px of
