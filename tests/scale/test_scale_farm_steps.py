@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from renderer_helpers import make_shot, read_exr, run_cli, write_exr
