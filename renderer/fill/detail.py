@@ -9,7 +9,9 @@ the smooth fill on the development shot, and frame by frame it flickers.
 
 So the smooth fill keeps the low frequencies (the colours and light, where it is right on
 average) and the patch-based fill gives only its fine detail: its difference from its own
-Gaussian blur (sigma ``DETAIL_SIGMA``) in ACEScct. The layer is made once per shot window,
+Gaussian blur (sigma ``DETAIL_SIGMA``) in ACEScct, made from patches copied whole (the
+fill's ``sharp`` step) and scaled so that the fill is as sharp as the footage around the
+hole where it is softer (``ring_gain``). The layer is made once per shot window,
 on one frame, over the regions some frame leaves unreached that have room for texture
 (``textured_region``), and laid on each frame's unreached pixels there: the same texture
 every frame, steady where the background is still.
@@ -23,15 +25,16 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..colour import decode, encode
+from ..colour import decode, display_like, encode
 from ..errors import ShapeError
-from ..io.masks import depth_inside
+from ..io.masks import depth_inside, dilated
 from .grain import GrainModel, degrain
-from .patchmatch import patchmatch_frame
+from .patchmatch import LUMA, patchmatch_frame
 
 # px, in ACEScct: the detail kept from the patch-based fill. On bikes.mp4 from frame 140
 # (48 frames at 272x640, a fixed box, 76 % of it unreached), over seamed propagation:
-# 1.0 -> -0.09 dB, detail 0.43; 2.0 -> -0.39 dB, detail 0.88; 3.0 -> -0.63 dB, detail 1.05
+# 1.0 -> -0.09 dB, detail 0.43; 2.0 -> -0.39 dB, detail 0.88; 3.0 -> -0.63 dB, detail 1.05 (a voted
+# fill, unscaled: before decision 0052)
 DETAIL_SIGMA = 2.0
 # px: how deep an unreached region must reach (from the nearest pixel outside it) to get
 # the layer. A region narrower than the layer's own scale (a sliver or a speck left by the
@@ -39,6 +42,12 @@ DETAIL_SIGMA = 2.0
 # around it carry the footage's detail, and a texture there only adds its misplaced
 # variance (-0.03 to -0.35 dB on four people shots, detail +0.00 to +0.01).
 DETAIL_MIN_DEPTH = 2.0 * DETAIL_SIGMA
+# px: the known pixels around the hole whose sharpness the layer is scaled to (decision
+# 0035's ring): near enough to be the same surface, wide enough to hold its texture
+RING_PX = 16
+# the most the layer is amplified: further up, what grows is the patch fill's pixel noise
+# rather than texture a viewer reads (decision 0035, sigma 0.7 amplified 2-3 times)
+MAX_GAIN = 2.0
 
 
 def textured_region(unreached: np.ndarray) -> np.ndarray:
@@ -57,6 +66,45 @@ def textured_region(unreached: np.ndarray) -> np.ndarray:
     return keep[labels]
 
 
+def pair_energy(linear: np.ndarray, region: np.ndarray) -> float:
+    """The mean squared difference of ``display_like`` luma between horizontal and vertical
+    neighbours both in ``region`` (bool (H, W)) of ``linear`` (H, W, 3) scene-linear: the
+    detail metric's energy per pair (Rec.709 ``LUMA``, as the metric's). NaN where no pair
+    lies in the region."""
+    luma = display_like(np.maximum(linear, 0.0)) @ LUMA
+    across, down = region[:, 1:] & region[:, :-1], region[1:] & region[:-1]
+    pairs = int(across.sum() + down.sum())
+    if pairs == 0:
+        return float("nan")
+    dx, dy = np.diff(luma, axis=1), np.diff(luma, axis=0)
+    return float(((dx[across] ** 2).sum() + (dy[down] ** 2).sum()) / pairs)
+
+
+def ring_gain(frame_linear: np.ndarray, hole: np.ndarray, base: np.ndarray, fine: np.ndarray,
+              box: tuple[int, int, int, int]) -> float:
+    """The factor g >= 1 on ``fine`` that makes decode(``base`` + g ``fine``) at least as
+    sharp inside the hole as the footage within ``RING_PX`` of it (``pair_energy``),
+    capped at ``MAX_GAIN``; 1.0 where either cannot be measured. ``frame_linear``
+    (H, W, 3) scene-linear and ``hole`` bool (H, W); ``base`` and ``fine`` (h, w, 3)
+    ACEScct over ``box`` (y0, y1, x0, x1) of it.
+
+    A patch fill is softer than its sources where it had to blend them, and the blur takes
+    the coarser part of its contrast with it: softer than the surface right around the
+    hole, the fill reads as a smear, so the layer is raised to the ring's sharpness. A fill
+    sharper than the ring is left as made: it copied texture the footage has further out,
+    and a box often hides more of it than its 16 px border shows (decision 0052)."""
+    y0, y1, x0, x1 = box
+    if base.shape != fine.shape or base.shape[:2] != (y1 - y0, x1 - x0):
+        raise ShapeError(f"ring_gain needs base and fine over the box {box}, got {base.shape}, {fine.shape}")
+    target = pair_energy(frame_linear, dilated(hole, RING_PX) & ~hole)
+    inside = hole[y0:y1, x0:x1]
+    flat = pair_energy(decode(base), inside)
+    full = pair_energy(decode(base + fine), inside)
+    if not (np.isfinite(target) and np.isfinite(full)) or full <= flat:
+        return 1.0
+    return float(np.clip(np.sqrt(max(target - flat, 0.0) / (full - flat)), 1.0, MAX_GAIN))
+
+
 def detail_layer(frame_linear: np.ndarray, hole: np.ndarray, *, seed: int = 0,
                  grain: GrainModel | None = None) -> np.ndarray:
     """(H, W, 3) float32 in ACEScct: the fine detail a patch-based completion of ``hole``
@@ -70,14 +118,16 @@ def detail_layer(frame_linear: np.ndarray, hole: np.ndarray, *, seed: int = 0,
     frame = np.maximum(np.asarray(frame_linear, dtype=np.float32), 0.0)
     if grain is not None and not grain.is_clean:
         frame = degrain(frame[None], grain, hole[None])[0]
-    filled, _ = patchmatch_frame(frame, hole, seed=seed)
+    filled, _ = patchmatch_frame(frame, hole, seed=seed, sharp=True)
     ys, xs = np.nonzero(hole)
     pad = int(4 * DETAIL_SIGMA) + 1
     y0, x0 = max(ys.min() - pad, 0), max(xs.min() - pad, 0)
     y1, x1 = min(ys.max() + pad + 1, hole.shape[0]), min(xs.max() + pad + 1, hole.shape[1])
     box = encode(np.maximum(filled[y0:y1, x0:x1], 0.0))
-    fine = box - cv2.GaussianBlur(box, (0, 0), DETAIL_SIGMA).reshape(box.shape)
-    layer[y0:y1, x0:x1] = np.where(hole[y0:y1, x0:x1, None], fine, 0.0)
+    base = cv2.GaussianBlur(box, (0, 0), DETAIL_SIGMA).reshape(box.shape)
+    fine = box - base
+    gain = ring_gain(frame, hole, base, fine, (y0, y1, x0, x1))
+    layer[y0:y1, x0:x1] = np.where(hole[y0:y1, x0:x1, None], gain * fine, 0.0)
     return layer
 
 

@@ -8,7 +8,8 @@ pixels (its nearest neighbour, found by PatchMatch), and every hole pixel become
 weighted mean of what the patches over it say it should be. Matching and voting
 alternate, on a pyramid, from a level where the hole is a few patches wide to the frame.
 It is the classical synthesis baseline of the evaluation (``patchmatch``), and a fill the
-pipeline can reuse.
+pipeline can reuse: the detail layer (``fill.detail``) asks for a ``sharp`` last step,
+which copies each hole pixel from the closest patch over it instead of voting.
 
 Images are float (H, W, 3) scene-linear, holes bool (H, W), True = fill; known pixels come
 back as they were, bit for bit. The work is done in the ACEScct encoding of
@@ -268,6 +269,24 @@ class _Level:
                 radius //= 2
 
     # -- voting
+    def _covering(self, per_target: np.ndarray, missing: float):
+        """For each offset in the patch, one step of a generator: (n_hole,) the value of
+        ``per_target`` (n_targets,) for the target patch that holds each hole pixel at that
+        offset (``missing`` where that patch is not a target), and (n_hole, C) the pixel it
+        copies there, from the image as it stands."""
+        half = self.half
+        pw = self.w + 2 * half
+        grid = np.full((self.h + 2 * half) * pw, missing, np.float32)  # padded, so every lookup is in range
+        sgrid = np.full(grid.size, half * self.w + half, np.int64)  # any in-range centre, never taken
+        centre = (self.ty + half) * pw + (self.tx + half)
+        grid[centre] = per_target
+        sgrid[centre] = self.sy * self.w + self.sx
+        flat = self.image.reshape(-1, self.image.shape[-1])
+        here = (self.hy + half) * pw + (self.hx + half)
+        for oy, ox, off in zip(self.oy, self.ox, self.offsets):
+            c = here - (oy * pw + ox)  # the patch centred there holds this pixel at offset (oy, ox)
+            yield grid[c], np.take(flat, sgrid[c] + off, axis=0)
+
     def vote(self, weighted: bool = True) -> float:
         """Wexler voting: every hole pixel becomes the weighted mean of the pixels the
         target patches over it copy, with weights exp(-d / (2 sigma^2)), d a patch's mean
@@ -280,26 +299,27 @@ class _Level:
             weight = np.maximum(weight, WEIGHT_FLOOR).astype(np.float32)
         else:
             weight = np.ones(self.ty.size, np.float32)
-        half = self.half
-        pw = self.w + 2 * half
-        wgrid = np.zeros((self.h + 2 * half) * pw, np.float32)  # padded, so every lookup is in range
-        sgrid = np.full(wgrid.size, half * self.w + half, np.int64)  # any in-range centre: its weight is 0
-        centre = (self.ty + half) * pw + (self.tx + half)
-        wgrid[centre] = weight
-        sgrid[centre] = self.sy * self.w + self.sx
-        flat = self.image.reshape(-1, self.image.shape[-1])
-        here = (self.hy + half) * pw + (self.hx + half)
         acc = np.zeros((self.hy.size, self.image.shape[-1]), np.float32)
         wsum = np.zeros(self.hy.size, np.float32)
-        for oy, ox, off in zip(self.oy, self.ox, self.offsets):
-            c = here - (oy * pw + ox)  # the patch centred there holds this pixel at offset (oy, ox)
-            wt = wgrid[c]
-            acc += wt[:, None] * np.take(flat, sgrid[c] + off, axis=0)
+        for wt, copied in self._covering(weight, 0.0):
+            acc += wt[:, None] * copied
             wsum += wt
         new = acc / wsum[:, None]
         old = self.image[self.hy, self.hx]
         self.image[self.hy, self.hx] = new
         return float(np.abs(new[:, :3] - old[:, :3]).mean()) if new.size else 0.0
+
+    def copy_best(self) -> None:
+        """Every hole pixel takes the value that the closest of the target patches over it
+        (the smallest distance, as last refreshed) copies there: one patch's pixel, not a
+        mean of several, so the texture keeps the fine contrast voting averages away."""
+        best = np.full(self.hy.size, np.inf, np.float32)
+        new = self.image[self.hy, self.hx]
+        for d, copied in self._covering(self.dist, np.inf):
+            take = d < best
+            best[take] = d[take]
+            new[take] = copied[take]
+        self.image[self.hy, self.hx] = new
 
     def rounds(self, iterations: int, first_passes: int = 1) -> None:
         """Alternate PatchMatch and voting ``iterations`` times (fewer once converged)."""
@@ -373,8 +393,8 @@ def expected_rounds(hole: np.ndarray, patch: int = PATCH) -> int:
 
 
 def patchmatch_frame(frame_linear: np.ndarray, hole: np.ndarray, *, patch: int = PATCH, levels: int | None = None,
-                     iterations: int | None = None, seed: int = 0,
-                     init: PatchField | None = None) -> tuple[np.ndarray, PatchField | None]:
+                     iterations: int | None = None, seed: int = 0, init: PatchField | None = None,
+                     sharp: bool = False) -> tuple[np.ndarray, PatchField | None]:
     """Exemplar-based completion of one frame.
 
     frame_linear float (H, W, 3) scene-linear, hole bool (H, W) -> (filled (H, W, 3)
@@ -395,6 +415,11 @@ def patchmatch_frame(frame_linear: np.ndarray, hole: np.ndarray, *, patch: int =
     it, and the finest level starts from its matches wherever they fit the frame at least
     as well as the ones from the level above, with ``VIDEO_ITERATIONS`` rounds there
     (unless ``iterations`` is given). A field over a box of another size is ignored.
+
+    ``sharp``: after the last vote, each hole pixel of a matched finest level is copied
+    from the closest patch over it (``_Level.copy_best``) instead of the patches' weighted
+    mean. The fill keeps the footage's fine contrast and scores a little lower; it is the
+    detail layer's source (``fill.detail``), while the evaluation's baseline stays voted.
 
     Falls back to Telea (``telea_frame``, field None) when no patch of known pixels fits
     in the frame (a frame smaller than a patch, or a hole that leaves no patch of known
@@ -453,6 +478,11 @@ def patchmatch_frame(frame_linear: np.ndarray, hole: np.ndarray, *, patch: int =
             fine.rounds(finest_rounds if depth == 0 else rounds)
         level = fine
     finest = level
+    # a level too large to match has no distances to choose by; its doubled field is
+    # coherent, so its vote mostly copies already
+    if sharp and finest.ty.size <= MATCH_TARGETS:
+        finest.refresh_distances()
+        finest.copy_best()
 
     out = frame.copy()
     out[y0:y1, x0:x1][sub_hole] = decode(finest.image[..., :3][sub_hole])

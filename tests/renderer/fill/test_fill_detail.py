@@ -5,9 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from renderer.colour import decode, encode
 from renderer.errors import ShapeError
 from renderer.fill.classical import diffuse_into
-from renderer.fill.detail import DETAIL_MIN_DEPTH, detail_layer, textured_region, with_detail
+from renderer.fill.detail import (DETAIL_MIN_DEPTH, MAX_GAIN, RING_PX, detail_layer, pair_energy, ring_gain,
+                                  textured_region, with_detail)
+from renderer.io.masks import dilated
 
 
 def stripes(h=96, w=96, period=6):
@@ -67,3 +70,43 @@ def test_texture_is_for_regions_deeper_than_the_layers_own_scale():
     assert textured_region(square)[square].all()
     with pytest.raises(ShapeError):
         textured_region(np.zeros((2, 8, 8), bool))
+
+
+def noise_frame(h=96, w=96, amplitude=0.05, seed=0):
+    rng = np.random.default_rng(seed)
+    return (0.18 + amplitude * rng.standard_normal((h, w, 1))).repeat(3, axis=2).astype(np.float32)
+
+
+@pytest.mark.parametrize("ring_amplitude", [0.01, 0.03, 0.06])
+def test_the_layer_is_as_sharp_as_the_footage_around_the_hole(ring_amplitude):
+    """Whatever the patch fill's own contrast, the fill with the layer on it has the fine
+    contrast (``pair_energy``) of the known pixels within ``RING_PX`` of the hole."""
+    frame = noise_frame(amplitude=ring_amplitude)
+    hole = np.zeros(frame.shape[:2], bool)
+    hole[34:62, 34:62] = True
+    ring = dilated(hole, RING_PX) & ~hole
+    smooth = diffuse_into(frame, hole)
+    out = with_detail(smooth, hole, detail_layer(frame, hole))
+    assert pair_energy(out, hole) == pytest.approx(pair_energy(frame, ring), rel=0.25)
+    assert pair_energy(smooth, hole) < 0.2 * pair_energy(frame, ring)
+
+
+def test_the_gain_raises_a_layer_softer_than_the_ring_to_it_and_no_further():
+    frame = noise_frame(amplitude=0.04)
+    hole = np.zeros(frame.shape[:2], bool)
+    hole[30:60, 30:60] = True
+    box = (30, 60, 30, 60)
+    base = np.full((30, 30, 3), encode(np.float32(0.18)), np.float32)
+    rng = np.random.default_rng(1)
+    fine = (0.01 * rng.standard_normal((30, 30, 1))).repeat(3, axis=2).astype(np.float32)
+    target = pair_energy(frame, dilated(hole, RING_PX) & ~hole)
+    for scale in (1.0, 1.5):
+        g = ring_gain(frame, hole, base, scale * fine, box)
+        assert 1.0 < g < MAX_GAIN, (scale, g)
+        got = pair_energy(decode(base + g * scale * fine), np.ones((30, 30), bool))
+        assert got == pytest.approx(target, rel=0.05), (scale, g)
+    assert ring_gain(frame, hole, base, 4.0 * fine, box) == 1.0, "a layer sharper than the ring is left as made"
+    assert ring_gain(frame, hole, base, 0.01 * fine, box) == MAX_GAIN, "a near-flat layer is not blown up"
+    assert ring_gain(frame, np.ones(frame.shape[:2], bool), base, fine, box) == 1.0, "no ring: left as made"
+    with pytest.raises(ShapeError):
+        ring_gain(frame, hole, base[:10], fine, box)

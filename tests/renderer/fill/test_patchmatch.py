@@ -88,6 +88,25 @@ def test_a_level_too_large_to_match_is_voted_from_the_coarser_field(kind, monkey
     assert psnr > psnr_telea + 10.0 and detail >= 0.7, (psnr, psnr_telea, detail)
 
 
+def test_a_sharp_fill_copies_the_frames_own_pixels_where_the_vote_averages_them():
+    """``sharp`` (the detail layer's source): every hole pixel is one of the frame's known
+    pixels, so the fill is as sharp as the footage; the voted fill is a mean, and softer."""
+    rng = np.random.default_rng(5)
+    frame = (rng.random((96, 96, 3)) * 0.6 + 0.05).astype(np.float32)  # noise: no two pixels alike
+    hole = _box(96, 96, 36, 60, 40, 64)
+    voted, _ = patchmatch_frame(frame, hole)
+    sharp, _ = patchmatch_frame(frame, hole, sharp=True)
+    assert _same_bits(sharp[~hole], frame[~hole])
+    known = frame[~hole]
+    nearest = lambda out: np.abs(out[hole][:, None] - known[None]).max(axis=2).min(axis=1)  # noqa: E731
+    assert nearest(sharp).max() < 1e-5, "copied through ACEScct and back, to float rounding"
+    assert np.median(nearest(voted)) > 1e-3, "the vote's pixels are means, not the frame's own"
+    truth, holes = M.to_display(frame[None]), hole[None]
+    sharp_detail = M.detail(M.to_display(sharp[None]), truth, holes)
+    voted_detail = M.detail(M.to_display(voted[None]), truth, holes)
+    assert sharp_detail > 0.85 and voted_detail < 0.85 * sharp_detail, (sharp_detail, voted_detail)
+
+
 def test_highlights_above_one_are_copied_into_the_hole():
     frame = _periodic("stripes") * 20.0  # stripes at 16.0 and 0.6 scene-linear
     hole = _box(96, 96, 36, 60, 40, 64)
