@@ -79,8 +79,9 @@ def noise_frame(h=96, w=96, amplitude=0.05, seed=0):
 
 @pytest.mark.parametrize("ring_amplitude", [0.01, 0.03, 0.06])
 def test_the_layer_is_as_sharp_as_the_footage_around_the_hole(ring_amplitude):
-    """Whatever the patch fill's own contrast, the fill with the layer on it has the fine
-    contrast (``pair_energy``) of the known pixels within ``RING_PX`` of the hole."""
+    """On noise of three strengths, the smooth fill with the layer on it (the sharp copy,
+    raised where it falls short) has the fine contrast (``pair_energy``) of the known
+    pixels within ``RING_PX`` of the hole; the smooth fill alone has a fifth of it or less."""
     frame = noise_frame(amplitude=ring_amplitude)
     hole = np.zeros(frame.shape[:2], bool)
     hole[34:62, 34:62] = True
