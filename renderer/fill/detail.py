@@ -66,18 +66,22 @@ def textured_region(unreached: np.ndarray) -> np.ndarray:
     return keep[labels]
 
 
-def pair_energy(linear: np.ndarray, region: np.ndarray) -> float:
-    """The mean squared difference of ``display_like`` luma between horizontal and vertical
-    neighbours both in ``region`` (bool (H, W)) of ``linear`` (H, W, 3) scene-linear: the
-    detail metric's energy per pair (Rec.709 ``LUMA``, as the metric's). NaN where no pair
-    lies in the region."""
+def pair_sum(linear: np.ndarray, region: np.ndarray) -> tuple[np.floating, int]:
+    """(the summed squared differences of ``display_like`` luma, Rec.709 ``LUMA`` as the
+    detail metric's, between horizontal and vertical neighbours both in ``region``
+    (bool (H, W)) of ``linear`` (H, W, 3) scene-linear; how many such pairs there are).
+    The held-out check's detail (``pipeline.holdout.held_out_detail``) sums it too."""
     luma = display_like(np.maximum(linear, 0.0)) @ LUMA
     across, down = region[:, 1:] & region[:, :-1], region[1:] & region[:-1]
-    pairs = int(across.sum() + down.sum())
-    if pairs == 0:
-        return float("nan")
     dx, dy = np.diff(luma, axis=1), np.diff(luma, axis=0)
-    return float(((dx[across] ** 2).sum() + (dy[down] ** 2).sum()) / pairs)
+    return (dx[across] ** 2).sum() + (dy[down] ** 2).sum(), int(across.sum() + down.sum())
+
+
+def pair_energy(linear: np.ndarray, region: np.ndarray) -> float:
+    """``pair_sum`` per pair: the detail metric's energy per neighbour pair in ``region``
+    (bool (H, W)) of ``linear`` (H, W, 3) scene-linear. NaN where no pair lies in it."""
+    total, pairs = pair_sum(linear, region)
+    return float(total / pairs) if pairs else float("nan")
 
 
 def ring_gain(frame_linear: np.ndarray, hole: np.ndarray, base: np.ndarray, fine: np.ndarray,

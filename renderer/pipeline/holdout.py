@@ -19,6 +19,7 @@ from ..callbacks import Callbacks
 from ..colour import display_like
 from ..errors import ShapeError
 from ..fill.classical import telea
+from ..fill.detail import pair_sum
 from ..fill.device import DevicePropagation
 from ..fill.propagate import FLOW_PASSES, propagation_calls, seamed_propagation
 from ..io.masks import depth_inside
@@ -107,17 +108,13 @@ def held_out_detail(frames_linear: np.ndarray, real: np.ndarray, union: np.ndarr
     vertical neighbours that are both held out (as ``renderer evaluate``'s detail). 1.0 =
     as sharp as the footage; NaN where the footage is flat or no pair is held out."""
     region = union & ~real
-    luma = np.array([0.2126, 0.7152, 0.0722], np.float32)
 
     def energy(linear: np.ndarray) -> float:
         total = 0.0
         for t in np.flatnonzero(region.any(axis=(1, 2))):
             ys, xs = np.nonzero(region[t])
             y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-            box = region[t, y0:y1, x0:x1]
-            y = display_like(np.maximum(linear[t, y0:y1, x0:x1], 0.0)) @ luma
-            dx, dy = np.diff(y, axis=1), np.diff(y, axis=0)
-            total += float((dx[box[:, 1:] & box[:, :-1]] ** 2).sum() + (dy[box[1:] & box[:-1]] ** 2).sum())
+            total += float(pair_sum(linear[t, y0:y1, x0:x1], region[t, y0:y1, x0:x1])[0])
         return total
 
     truth = energy(frames_linear)
