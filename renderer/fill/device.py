@@ -29,7 +29,7 @@ from ..errors import ShapeError
 from ..method.flow import fingerprint_arrays
 from ..method.warp import INBOUNDS_THRESHOLD, warp
 from ..parallel import map_frames
-from .chains import STILL_SNAP, TELEA_WEIGHT
+from .chains import LANDING_SLACK_PX, LANDING_SLACK_SHARE, LANDING_TRUST, STILL_SNAP, TELEA_WEIGHT
 from .classical import telea_frame
 from .device_ops import diffuse, dilate, gaussian_blur
 from .flow import FLOW_DILATE, GUARDED_FLOW_DILATE, masked_flow
@@ -150,14 +150,22 @@ def _landing_sample(flat: torch.Tensor, shape: tuple[int, int, int], f: torch.Te
     return torch.minimum(torch.maximum(out, low), high)
 
 
+def moves_on(arrived: torch.Tensor, onward: torch.Tensor) -> torch.Tensor:
+    """``chains.moves_on`` on the device: bool (N,) from two (N, 2) flows in px."""
+    slack = LANDING_SLACK_PX + LANDING_SLACK_SHARE * arrived.norm(dim=1)
+    return (onward - arrived).norm(dim=1) <= slack
+
+
 def follow(frames_flat: torch.Tensor, holes_flat: torch.Tensor, flow_flat: torch.Tensor,
            shape: tuple[int, int, int], f: torch.Tensor, ys: torch.Tensor, xs: torch.Tensor, step: int,
-           snap: float = 0.0, period: int | None = None):
+           snap: float = 0.0, period: int | None = None, trust: int | None = None):
     """Chain the flow (forward: step = +1, backward: -1) from the points (f, ys, xs) (N,)
     until each lands on known pixels (all four bilinear neighbours outside the hole), leaves
     the frame or runs out of frames (``chains.follow`` for every frame at once).
     A landing less than ``snap`` px from its start samples the start pixel itself. With a
     ``period``, the frames are sets of that many, stacked, and a chain stays in its own set.
+    With ``trust``, a chain longer than that lands only where the footage moves on as it
+    arrived (``moves_on``), as ``chains.follow``'s.
     Returns colours (N, 3), distance (N,) int (0 = never landed), still (N,) bool (snapped)."""
     n, h, w = shape
     period = n if period is None else period
@@ -190,6 +198,11 @@ def follow(frames_flat: torch.Tensor, holes_flat: torch.Tensor, flow_flat: torch
         blocked = (holes_flat[base + y0 * w + x0] | holes_flat[base + y0 * w + x1]
                    | holes_flat[base + y1 * w + x0] | holes_flat[base + y1 * w + x1])
         hit = alive & ~blocked
+        if trust is not None and d > trust:
+            onward = _bilinear(flow_flat, shape, nxt, px, py)
+            asked = (nxt + step >= first) & (nxt + step < first + period)  # a flow out of nxt in the set
+            off = hit & asked & ~moves_on(moved, onward)
+            alive, hit = alive & ~off, hit & ~off
         qx, qy = px, py
         if snap > 0:
             snapped = torch.hypot(px - sx, py - sy) < snap
@@ -315,9 +328,9 @@ def propagation_pass(frames_np: np.ndarray, sets: list[np.ndarray], frames: torc
     frames_flat = frames.permute(0, 2, 3, 1).reshape(-1, 3)
     holes_flat = hole.reshape(-1)
     c_f, d_f, s_f = follow(frames_flat, holes_flat, forward.permute(0, 2, 3, 1).reshape(-1, 2), shape, f, ys, xs,
-                           +1, STILL_SNAP, period=n)
+                           +1, STILL_SNAP, period=n, trust=LANDING_TRUST)
     c_b, d_b, s_b = follow(frames_flat, holes_flat, backward.permute(0, 2, 3, 1).reshape(-1, 2), shape, f, ys, xs,
-                           -1, STILL_SNAP, period=n)
+                           -1, STILL_SNAP, period=n, trust=LANDING_TRUST)
     lands = (d_f > 0) | (d_b > 0)  # on footage, whether or not the guard trusts it
     landed = lands
     if guarded:

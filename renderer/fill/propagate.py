@@ -51,7 +51,7 @@ from ..colour import decode, encode
 from ..errors import ShapeError
 from ..io.masks import dilated
 from ..parallel import map_frames
-from .chains import STILL_SNAP, blend_hits, follow, place_fill
+from .chains import LANDING_TRUST, STILL_SNAP, blend_hits, follow, place_fill
 from .classical import diffuse_into
 from .flow import FLOW_DILATE, GUARDED_FLOW_DILATE, CompletedFlow, completed_flow, remeasured_flow
 from .still import still_first
@@ -186,8 +186,10 @@ def chain_fill(frames: np.ndarray, holes: np.ndarray, flow, guarded: bool, near:
         if not holes[t].any():
             return
         zone = dilated(holes[t], SEAM_RING)
-        ys, xs, c_f, d_f, s_f = follow(frames, holes, flow.forward, t, +1, n - 1, STILL_SNAP, starts=zone)
-        _, _, c_b, d_b, s_b = follow(frames, holes, flow.backward, t, -1, n - 1, STILL_SNAP, starts=zone)
+        ys, xs, c_f, d_f, s_f = follow(frames, holes, flow.forward, t, +1, n - 1, STILL_SNAP, starts=zone,
+                                       trust=LANDING_TRUST)
+        _, _, c_b, d_b, s_b = follow(frames, holes, flow.backward, t, -1, n - 1, STILL_SNAP, starts=zone,
+                                     trust=LANDING_TRUST)
         lands = (d_f > 0) | (d_b > 0)  # on footage, whether or not the guard trusts it
         landed = lands
         if guarded:
