@@ -32,7 +32,7 @@ NEIGHBOURS_8 = np.ones((3, 3), np.uint8)
 # Where a walker passes beside a fixed box, DIS flow around them reaches 60-150 px a
 # frame, the completion carries it into the box, and chains jump tens of pixels a frame
 # to land on the walker. Shorter chains are trusted as the guarded fill trusts a single
-# direction (``fill.propagate.NEAR``): on a moving camera the flow beside a walking
+# direction (``fill.propagate.NEAR``, this very length): on a moving camera the flow beside a walking
 # hole differs from the completed flow by several pixels a frame, and testing those
 # landings cost the 768x576 people plate 0.2 dB (decision 0053)
 LANDING_TRUST = 3

@@ -58,7 +58,9 @@ from .still import still_first
 from .temporal import TEMPORAL_SWEEPS, smooth_along_flow
 
 AGREEMENT = 0.15  # max |forward - backward| in the training space (ACEScct) to trust a blend
-NEAR = 3  # frames: a single direction that lands this close is trusted on its own
+# frames: a single direction that lands this close is trusted on its own; the same length
+# up to which a chain's landing goes untested (``chains.LANDING_TRUST``, decision 0053)
+NEAR = LANDING_TRUST
 # passes along the flow for the real hole: each after the first measures the flow inside
 # the holes again, by DIS on the fill the pass before made (``flow.remeasured_flow``). On
 # the 18 held-out-style thumbnails, seamed propagation alone +0.50 dB mean over frames (14
