@@ -29,7 +29,8 @@ from ..colour import decode, display_like, encode
 from ..errors import ShapeError
 from ..io.masks import depth_inside, dilated
 from .grain import GrainModel, degrain
-from .patchmatch import LUMA, patchmatch_frame
+from .patch_level import LUMA
+from .patchmatch import patchmatch_frame
 
 # px, in ACEScct: the detail kept from the patch-based fill. On bikes.mp4 from frame 140
 # (48 frames at 272x640, a fixed box, 76 % of it unreached), over seamed propagation:
