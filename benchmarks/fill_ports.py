@@ -34,7 +34,8 @@ def best_of_two(fn):
 
 def main(clips: str, count: int = 24, height: int = 96, width: int = 192) -> None:
     torch.set_num_threads(os.cpu_count() or 1)
-    shots = [("bikes.mp4", 2, "blob"), ("cityCC0.mpg", 40, "logo"), ("bikes.mp4", 2, "logo"), ("cityCC0.mpg", 40, "blob")]
+    shots = [("bikes.mp4", 2, "blob"), ("cityCC0.mpg", 40, "logo"),
+             ("bikes.mp4", 2, "logo"), ("cityCC0.mpg", 40, "blob")]
     print(f"{'shot':<14} {'numpy s':>8} {'torch s':>8} {'numpy dB':>9} {'torch dB':>9} {'max diff':>9}")
     for clip, start, matte in shots:
         frames = load_clip(os.path.join(clips, clip), start=start, count=count, height=height, width=width).frames

@@ -69,7 +69,8 @@ def main(clip):
         matte = cv2.dilate((drone > 0.02).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(np.float32)
         alpha = np.ones((H, W, 1), np.float32)
         meta = {"Software": "internal-inpaint example", "capDate": "2026:11:25 00:00:00"}
-        write(f"{HERE}/city/plates/city.{number:04d}.exr", np.concatenate([plate, alpha], -1), ("R", "G", "B", "A"), meta)
+        write(f"{HERE}/city/plates/city.{number:04d}.exr", np.concatenate([plate, alpha], -1),
+              ("R", "G", "B", "A"), meta)
         write(f"{HERE}/city/roto/city_roto.{number:04d}.exr", matte[..., None], ("A",))
         write(f"{HERE}/city/truth/city.{number:04d}.exr", clean, ("R", "G", "B"))
 

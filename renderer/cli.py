@@ -13,10 +13,12 @@ import click
 from .errors import InternalError, RendererError
 
 _OVERRIDES = [
-    click.option("--steps", type=click.IntRange(min=1), default=None, help="Total training steps (overrides the preset)."),
+    click.option("--steps", type=click.IntRange(min=1), default=None,
+                 help="Total training steps (overrides the preset)."),
     click.option("--preset", default=None, help="Training recipe: standard, paper, dip-vid, dip-frame, preview."),
     click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default=None, help="Where to train."),
-    click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed (same seed, same result on the CPU; CUDA runs differ inside the hole)."),
+    click.option("--seed", type=click.IntRange(min=0), default=None,
+                 help="Random seed (same seed, same result on the CPU; CUDA runs differ inside the hole)."),
     click.option("--path-mapping", "path_mapping", type=click.Path(dir_okay=False), default=None,
                  help="OpenJD path-mapping rules file (JSON) applied to the shot's paths."),
 ]

@@ -58,7 +58,8 @@ class ProgressReporter:
         from tqdm import tqdm
 
         if self._bar is None:
-            self._bar = tqdm(total=100.0, file=self.stream, unit="%", bar_format="{l_bar}{bar}| {n:.0f}% [{elapsed}<{remaining}]{postfix}")
+            self._bar = tqdm(total=100.0, file=self.stream, unit="%",
+                             bar_format="{l_bar}{bar}| {n:.0f}% [{elapsed}<{remaining}]{postfix}")
         self._bar.set_description(event.stage)
         self._bar.n = pct
         if event.stage == "train":

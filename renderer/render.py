@@ -62,8 +62,8 @@ def _on_whole_frames(cb: Callbacks, data: ShotWindow) -> Callbacks:
     preview = None if cb.on_preview is None else (
         lambda step, frames: cb.on_preview(step, {f: whole(f, rgb) for f, rgb in frames.items()}))
     snapshot = None if cb.on_snapshot is None else (
-        lambda step, seconds, frames: cb.on_snapshot(step, seconds, np.stack([whole(f, rgb)
-                                                                              for f, rgb in zip(data.plate_paths, frames)])))
+        lambda step, seconds, frames: cb.on_snapshot(
+            step, seconds, np.stack([whole(f, rgb) for f, rgb in zip(data.plate_paths, frames)])))
     return replace(cb, on_preview=preview, on_snapshot=snapshot)
 
 
@@ -152,7 +152,8 @@ def render_shot(shot: ShotConfig, *, fresh: bool = False, callbacks: Callbacks |
             parts = {f: (weights[shot.frames.index(f)], None, None, None) for f in todo_w}
         else:
             # only the box the work reads is kept: memory follows the hole's region, not the plate
-            data = load_shot_window(shot, frames_w, lambda support, size: work_box(region_around(support, size, preset)),
+            data = load_shot_window(shot, frames_w,
+                                    lambda support, size: work_box(region_around(support, size, preset)),
                                     progress=_reading(cb, started))
             if kept is None:  # the input is read and sound: from here on the work folder is written
                 write_plan(work_dir(shot), shot.frames, windows)

@@ -131,7 +131,8 @@ def main(clip: str, start: int, count: int, size: str, kind: str, root: str, see
             plate[((xx - cx) ** 2 + (yy - cy + 2 * scale) ** 2) <= 2.0 * scale ** 2] = [4.0, 0.3, 0.2]
             matte = cv2.dilate((drone > 0.02).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(np.float32)
         elif kind in ("box", "large"):
-            bh, bw = (int(0.30 * height), int(0.14 * width)) if kind == "box" else (int(0.58 * height), int(0.58 * width))
+            share = (0.30, 0.14) if kind == "box" else (0.58, 0.58)
+            bh, bw = int(share[0] * height), int(share[1] * width)
             by0, bx0 = (by0, bx0) if kind == "box" else ((height - bh) // 2, (width - bw) // 2)
             matte = np.zeros((height, width), np.float32)
             matte[by0:by0 + bh, bx0:bx0 + bw] = 1.0

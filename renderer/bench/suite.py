@@ -110,8 +110,8 @@ def run_bench(plan: BenchPlan, device_name: str = "cpu", *,
         except Exception as exc:  # torch.compile and graph capture can fail on a toolchain: a result too
             if not (cfg.compiled or cfg.graphs):
                 raise
-            what = " or ".join(name for name, on in (("torch.compile", cfg.compiled), ("CUDA graph capture", cfg.graphs))
-                               if on)
+            asked = (("torch.compile", cfg.compiled), ("CUDA graph capture", cfg.graphs))
+            what = " or ".join(name for name, on in asked if on)
             row = BenchRow(config=asdict(cfg), device=str(device), error=f"{what} failed: {exc}".splitlines()[0])
         results.rows.append((table, row))
         if on_row:
@@ -154,7 +154,8 @@ def row_line(table: str, row: BenchRow) -> str:
     variant = c["amp"] + (" CL" if c["channels_last"] else "") + (" compiled" if c.get("compiled") else "") \
             + (" graphs" if c.get("graphs") else "")
     if row.error:
-        return f"| {table} | {c['preset']} | {size} | {c['frames']} | {c['batch']} | {variant} | {row.error} |" + " |" * 8
+        return (f"| {table} | {c['preset']} | {size} | {c['frames']} | {c['batch']} | {variant} | {row.error} |"
+                + " |" * 8)
     mem = _mib(row.cuda_peak_mib) if row.cuda_peak_mib is not None else _mib(row.peak_rss_mib)
     delta = "" if row.cuda_peak_mib is not None else f" (Δ {_mib(row.peak_rss_delta_mib)})"
     return (f"| {table} | {c['preset']} | {size} | {c['frames']} | {c['batch']} | {variant} | "

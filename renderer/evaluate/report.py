@@ -233,7 +233,8 @@ def write_report(res: EvaluationResults, out_dir: str, command: str | None = Non
         sheets.append((shot.label, os.path.basename(p)))
         paths[f"contact {shot.label}"] = p
     cfg = res.config
-    shots_lines = ["| shot | clip frames | matte | hole % of frame | median GT flow px/frame |", "|---|---|---|---|---|"]
+    shots_lines = ["| shot | clip frames | matte | hole % of frame | median GT flow px/frame |",
+                   "|---|---|---|---|---|"]
     for s in data["shots"]:
         shots_lines.append(f"| {s['shot']} | {os.path.basename(s['clip'])} {s['start']}–{s['start'] + s['frames'] - 1} "
                            f"| {s['matte']} | {100 * s['hole_fraction']:.1f} | {s['median_flow_px']:.2f} |")

@@ -61,8 +61,8 @@ def test_parse_frames(value, expected):
     assert parse_frames(value) == expected
 
 
-@pytest.mark.parametrize("value", ["1001-abc", "1001..1016", "1001:1016", "1001-1016x0", "abc", "1001-", "", [], [1001.5], ["x"], True, 1001.0, None,
-                                   {"a": 1}, [True]])
+@pytest.mark.parametrize("value", ["1001-abc", "1001..1016", "1001:1016", "1001-1016x0", "abc", "1001-", "", [],
+                                   [1001.5], ["x"], True, 1001.0, None, {"a": 1}, [True]])
 def test_bad_frame_ranges(value):
     with pytest.raises(ConfigError):
         parse_frames(value)
