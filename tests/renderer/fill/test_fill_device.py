@@ -13,7 +13,7 @@ from renderer.colour import decode, srgb_to_linear
 from renderer.colour import display_like as display_values
 from renderer.colour_torch import display_like
 from renderer.errors import ConfigError, ShapeError
-from renderer.fill import chains, classical, device as pt, device_ops as image_ops, propagate, temporal
+from renderer.fill import chains, classical, device as pt, device_chains, device_ops as image_ops, propagate, temporal
 from renderer.fill.flow import FLOW_DILATE, GUARDED_FLOW_DILATE, CompletedFlow, completed_flow
 from renderer.fill.classical import diffuse_into
 from renderer.pipeline.holdout import held_out_error
@@ -53,7 +53,7 @@ def test_follow_lands_where_the_opencv_chains_land():
     flow = completed_flow(frames, holes)
     t = 2
     ys, xs, colours, distance, still = chains.follow(frames, holes, flow.forward, t, +1, 5, 0.35)
-    theirs = pt.follow(torch.from_numpy(frames).reshape(-1, 3), torch.from_numpy(holes).reshape(-1),
+    theirs = device_chains.follow(torch.from_numpy(frames).reshape(-1, 3), torch.from_numpy(holes).reshape(-1),
                        torch.from_numpy(flow.forward).reshape(-1, 2), holes.shape, torch.full((ys.size,), t),
                        torch.from_numpy(ys), torch.from_numpy(xs), +1, 0.35)
     assert (distance > 0).any()
@@ -69,7 +69,7 @@ def test_the_landing_sample_on_the_device_is_the_opencv_one():
     f = rng.integers(0, 2, count)
     x = rng.uniform(-1.0, 24.0, count).astype(np.float32)  # past the edges too: the border is replicated
     y = rng.uniform(-1.0, 20.0, count).astype(np.float32)
-    ours = pt._landing_sample(torch.from_numpy(frames.reshape(-1, 3)), (2, 20, 24), torch.from_numpy(f),
+    ours = device_chains._landing_sample(torch.from_numpy(frames.reshape(-1, 3)), (2, 20, 24), torch.from_numpy(f),
                               torch.from_numpy(x), torch.from_numpy(y)).numpy()
     xc, yc = np.clip(x, 0, 23), np.clip(y, 0, 19)
     theirs = np.concatenate([chains.landing_sample(frames[k], xc[f == k], yc[f == k]) for k in (0, 1)])

@@ -9,7 +9,7 @@ import torch
 
 from renderer.errors import ShapeError
 from renderer.fill import chains
-from renderer.fill import device as pt
+from renderer.fill import device_chains as pt
 from renderer.fill.flow import CompletedFlow
 
 N, H, W = 8, 12, 48
