@@ -23,6 +23,7 @@ TEXTURE_WEIGHT = 50.0  # Newson's lambda: the texture features' weight against t
 LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)  # Rec.709 weights, for the texture features
 
 
+# ---------------------------------------------------------------- geometry and features
 def inner_centres(shape: tuple[int, int], half: int) -> np.ndarray:
     """bool (h, w): the centres whose patch lies inside the image."""
     inside = np.zeros(shape, bool)

@@ -1,8 +1,9 @@
 """Grain, matched: measure a plate's grain, take it out for the fills, put fresh grain back.
 
 A fill made by diffusion, Telea or a network is clean; a clean patch in a grainy plate
-shows at once. The VFX practice is "degrain, fill, regrain", and this module gives its
-three parts on scene-linear float32 frames:
+shows at once. The VFX practice is "degrain, fill, regrain", and this package gives its
+three parts on scene-linear float32 frames (the model in ``model``, the estimate in
+``estimate``, degrain and regrain in ``transfer``):
 
 - ``estimate_grain(frames_linear, known) -> GrainModel``: the grain of the shot itself.
 - ``degrain(frames_linear, model, holes)``: a denoised plate, only for the fills to read.

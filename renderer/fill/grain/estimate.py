@@ -30,6 +30,7 @@ _SLOPE = np.array([-0.5, 0.0, 0.5])  # first difference, central
 _SMOOTH = np.array([0.25, 0.5, 0.25])  # the smoothing across a Sobel derivative
 
 
+# ---------------------------------------------------------------- the grain's size from its responses
 def _response_gain(sigma: float, d: np.ndarray) -> float:
     """Variance of the separable mask d x d applied to unit-variance grain of ``sigma``:
     (||d * k||^2 / ||k||^2)^2 for the 1-D kernel k (everything separates)."""
@@ -132,7 +133,7 @@ def _bin_point(idx: np.ndarray, order_by: np.ndarray, r1: np.ndarray, r2: np.nda
 
 def estimate_grain(frames_linear: np.ndarray, known: np.ndarray, *, max_samples: int = MAX_SAMPLES,
                    clean_below: float = CLEAN_STD) -> GrainModel:
-    """The shot's grain, from its known pixels (see the module's docstring for how).
+    """The shot's grain, from its known pixels (the package's docstring says how).
 
     frames_linear: scene-linear (F, H, W, 3) float; known: bool (F, H, W), True = usable
     (not in a hole, not a matte's garbage). Reads at most ``max_samples`` pixels: up to
