@@ -6,9 +6,10 @@ for the detail layer of a fixed box (decision 0054).
 SHOT_DIR is a shot made by ``make_shot.py`` whose hole is the same box in every frame. The
 layer is the truth's own high band (the display values minus their Gaussian blur of each
 sigma) from a strip of the box's size beside it, laid uncorrelated over per-frame Telea
-and scaled until the fill's detail (``metrics.detail``) reaches the target. Two ways: the
-strip's band frame by frame ("moving"), and the first frame's band on every frame
-("still", as the pipeline lays its layer). Prints the hole PSNR and what the layer cost.
+(``fill.classical.telea`` on the plates) and scaled until the fill's detail
+(``metrics.detail``) reaches the target. Two ways: the strip's band frame by frame
+("moving"), and the first frame's band on every frame ("still", as the pipeline lays its
+layer). Prints the hole PSNR and what the layer cost.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 from renderer.evaluate import metrics  # noqa: E402
+from renderer.fill import classical  # noqa: E402
 from renderer.io.exrio import read_image  # noqa: E402
 
 SEARCH_STEPS = 16  # halvings of the gain's interval
@@ -54,8 +56,8 @@ def main() -> None:
     if side < 0:
         sys.exit("the frame has no room for a strip of the box's width beside it")
     inside = holes[:, y0:y1, x0:x1, None]
-    telea = np.stack([cv2.inpaint((np.clip(f, 0, 1) * 255 + 0.5).astype(np.uint8), m.astype(np.uint8), 5,
-                                  cv2.INPAINT_TELEA) for f, m in zip(truth, holes)]).astype(np.float32) / 255
+    # per-frame Telea on the plates, as production/score.py makes it
+    telea = metrics.to_display(classical.telea(np.maximum(_load(args.shot, "plates/*.exr")[..., :3], 0.0), holes))
     base_psnr = metrics.hole_psnr(telea, truth, holes)
     print(f"{os.path.basename(os.path.normpath(args.shot))}: box rows {y0}-{y1}, columns {x0}-{x1}; strip from "
           f"column {side}; Telea {base_psnr:.2f} dB, detail {metrics.detail(telea, truth, holes):.2f}")
