@@ -6,11 +6,11 @@ through ``bridge`` (imported when a job runs, not here).
 
 from .errors import (BadMatte, BadPlate, BadReference, BridgeUnavailable, JobCancelled, PluginError, RenderFailed,
                      ResultNotLoaded, ServerUnreachable, SettingsError, VersionMismatch)
-from .job import (JobListener, JobRequest, JobResult, JobRunner, MainThreadQueue, ProgressInfo, build_request,
-                  call_now)
+from .job import JobListener, JobResult, JobRunner, MainThreadQueue, ProgressInfo, call_now
 from .placement import (RAW, ResultSpec, default_output, output_pattern, result_position, result_spec,
                         source_map_pattern, source_map_spec)
 from .references import check_reference_files, reference_frames
+from .request import JobRequest, build_request
 from .sequences import exr_channel, frame_path, pattern_from_file, to_hash
 from .settings import KNOBS, PRESETS, Knob, NodeSettings
 
