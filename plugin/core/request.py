@@ -40,6 +40,7 @@ class JobRequest:
     curve: tuple[str, str] | None = None  # (server public key file, client secret key file)
     source_map: str | None = None  # hash pattern of the source map; None: not asked for
 
+
 def build_request(settings: NodeSettings, *, plate: str, matte: str | None, frames: Iterable[int],
                   name: str = "inpaint", matte_channel: str | None = None, output: str | None = None,
                   timeout: float = 10.0, references: Mapping[int, str] | None = None) -> JobRequest:
