@@ -1,15 +1,16 @@
 """How much of a render's hole error a small shift would remove: the misregistration of
 carried content, measured against the truth (decision 0055).
 
-    .venv/bin/python benchmarks/production/fill_shift.py SHOT_DIR OUTPUT_DIR [--min-pixels 400] [--reach 1.5]
+    .venv/bin/python benchmarks/production/fill_shift.py SHOT_DIR OUTPUT_DIR [--pattern '*.exr'] [--min-pixels 400]
 
 SHOT_DIR is a shot made by ``make_shot.py`` (``truth/``, ``roto/``); OUTPUT_DIR holds the
-render's frames (``renderer render`` with ``output:`` there). For every connected
-component of every frame's hole, the fill is shifted (bicubic) by each offset on a
-quarter-pixel grid up to ``--reach`` px, and the offset that brings it closest to the
-truth inside the component (eroded by 2 px, so the shift does not read the known pixels
-around it) is kept. Prints the median and pixel-weighted gain in hole PSNR, and the share
-of components whose best shift is a quarter pixel or more. An oracle: it says how much a
+render's frames (``renderer render`` with ``output:`` there; ``--pattern`` picks them out
+where a source map was written beside them). For every connected component of every
+frame's hole, the fill is shifted (bicubic) by each offset on a quarter-pixel grid up to
+``--reach`` px, and the offset that brings it closest to the truth inside the component
+(eroded by 2 px, so the shift does not read the known pixels around it) is kept. Prints
+the median and pixel-weighted gain in hole PSNR, and the share of components whose best
+shift is a quarter pixel or more. An oracle: it says how much a
 registration of the carried content could win, not how to find the shift without the
 truth. A fill that copies nothing (a smooth or invented one) gains a little from any
 shift too, by fitting its error.
@@ -61,13 +62,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("shot")
     parser.add_argument("output")
+    parser.add_argument("--pattern", default="*.exr", help="the render's frames in OUTPUT_DIR")
     parser.add_argument("--min-pixels", type=int, default=400, help="smaller components are skipped")
     parser.add_argument("--reach", type=float, default=1.5, help="px, the largest shift tried on each axis")
     args = parser.parse_args()
     truths, roto, outs = (_paths(args.shot, "truth/*.exr"), _paths(args.shot, "roto/*.exr"),
-                          _paths(args.output, "*.exr"))
+                          _paths(args.output, args.pattern))
     if not len(truths) == len(roto) == len(outs):
-        sys.exit(f"{len(truths)} truth, {len(roto)} roto and {len(outs)} output frames: give the render of this shot")
+        sys.exit(f"{len(truths)} truth, {len(roto)} roto and {len(outs)} output frames: give the render of this "
+                 f"shot, and --pattern where other files sit beside its frames")
     gains, sizes, moved = [], [], []
     for truth_path, roto_path, out_path in zip(truths, roto, outs):
         hole = read_image(roto_path).pixels[..., 0] > 0.5
