@@ -10,10 +10,10 @@ frame's hole, the fill is shifted (bicubic) by each offset on a quarter-pixel gr
 ``--reach`` px, and the offset that brings it closest to the truth inside the component
 (eroded by 2 px, so the shift does not read the known pixels around it) is kept. Prints
 the median and pixel-weighted gain in hole PSNR, and the share of components whose best
-shift is a quarter pixel or more. An oracle: it says how much a
-registration of the carried content could win, not how to find the shift without the
-truth. A fill that copies nothing (a smooth or invented one) gains a little from any
-shift too, by fitting its error.
+shift is a quarter pixel or more. An oracle: it says how much a registration of the
+carried content could win, not how to find the shift without the truth. A fill that
+copies nothing (a smooth or invented one) gains a little from any shift too, by fitting
+its error.
 """
 
 from __future__ import annotations
