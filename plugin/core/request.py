@@ -55,19 +55,9 @@ def build_request(settings: NodeSettings, *, plate: str, matte: str | None, fram
     frames = tuple(sorted(set(frames)))
     if not frames:
         raise errors.SettingsError("the frame range is empty: check Frame range, First and Last")
-    plate = to_hash(os.path.abspath(plate))
-    missing = missing_frames(plate, frames)
-    if missing:
-        raise errors.BadPlate(f"plate frames {describe_frames(missing)} are missing "
-                              f"(looked for {frame_path(plate, missing[0])}); render or copy them, "
-                              f"or narrow the frame range")
+    plate = on_disk(plate, frames, errors.BadPlate, "plate", "render or copy them, or narrow the frame range")
     if matte is not None:
-        matte = to_hash(os.path.abspath(matte))
-        missing = missing_frames(matte, frames)
-        if missing:
-            raise errors.BadMatte(f"matte frames {describe_frames(missing)} are missing "
-                                  f"(looked for {frame_path(matte, missing[0])}); the roto must cover "
-                                  f"every frame of the range")
+        matte = on_disk(matte, frames, errors.BadMatte, "matte", "the roto must cover every frame of the range")
     out = output or output_pattern(settings.output, plate)
     if out in (plate, matte):
         raise errors.SettingsError(f"Output {out} would overwrite the plate or matte: choose another path")
@@ -89,6 +79,18 @@ def build_request(settings: NodeSettings, *, plate: str, matte: str | None, fram
         overrides["steps"] = settings.steps
     return JobRequest(server=settings.server, shot=shot, mode=settings.transfer, overrides=overrides,
                       frames=frames, output=out, timeout=timeout, curve=curve_keys(), source_map=source_map)
+
+
+def on_disk(pattern: str, frames: tuple[int, ...], error: type[errors.PluginError], what: str, advice: str) -> str:
+    """``pattern`` as an absolute hash pattern, once every one of ``frames`` is on disk;
+    otherwise ``error`` naming the missing ``what`` frames, where they were looked for,
+    and the ``advice``."""
+    pattern = to_hash(os.path.abspath(pattern))
+    missing = missing_frames(pattern, frames)
+    if missing:
+        raise error(f"{what} frames {describe_frames(missing)} are missing "
+                    f"(looked for {frame_path(pattern, missing[0])}); {advice}")
+    return pattern
 
 
 def curve_keys(environ: Mapping[str, str] = os.environ) -> tuple[str, str] | None:
