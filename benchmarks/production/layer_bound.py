@@ -71,11 +71,12 @@ def main() -> None:
     for sigma in (float(s) for s in args.sigmas.split(",")):
         strip = truth[:, y0:y1, side:side + (x1 - x0)]
         band = np.stack([f - cv2.GaussianBlur(f, (0, 0), sigma) for f in strip])
-        own = laid(np.repeat(band[:1], n, axis=0), 1.0)
+        still = np.repeat(band[:1], n, axis=0)
+        own = laid(still, 1.0)
         psnr = metrics.hole_psnr(own, truth, holes)
         print(f"  sigma {sigma:g} px, still, at the strip's own strength: detail "
               f"{metrics.detail(own, truth, holes):.2f}, {psnr:.2f} dB (cost {base_psnr - psnr:.2f})")
-        for name, layer in (("moving", band), ("still", np.repeat(band[:1], n, axis=0))):
+        for name, layer in (("moving", band), ("still", still)):
             lo, hi = 0.0, MAX_GAIN
             for _ in range(SEARCH_STEPS):
                 mid = 0.5 * (lo + hi)
