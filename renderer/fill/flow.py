@@ -2,8 +2,9 @@
 what flow-guided propagation follows.
 
 DIS runs on the masked frames (each hole pre-filled with Telea, so DIS's patches see no
-object there); inside each hole, grown by a few pixels, the flow is replaced by diffusion
-from around it.
+object there, and once more with each hole filled from the other frame of the pair, so
+that the pre-fill moves as the background does: ``fill.flow_prefill``); inside each hole,
+grown by a few pixels, the flow is replaced by diffusion from around it.
 
 What else is replaced beside the hole, and whether by diffusion or by the background's
 homography, is the completion plan (``fill.flow_regions``). Large frames have their flow
@@ -22,7 +23,8 @@ from ..errors import ShapeError
 from ..io.masks import dilated
 from ..parallel import map_frames
 from .classical import check_video, diffuse_into, telea_frame
-from .flow_regions import completion_plan, flat_mask, homography_motion
+from .flow_prefill import pair_flows
+from .flow_regions import background_usable, completion_plan, flat_mask, homography_motion
 
 FLOW_DILATE = 8  # px: flow this close to the hole is replaced too: DIS patches there overlap the fill
 # (chosen among 2-16 px on the development shots: 2 px loses up to 6 dB where a fixed box covers a moving scene)
@@ -82,11 +84,14 @@ class ScaledFlow:
 def masked_flow(frames: np.ndarray, holes: np.ndarray, dis_preset: int = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
                 factor: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """DIS flow between consecutive *masked* frames: each hole pre-filled with Telea first,
-    so DIS's patches see no object there. Returns (forward, backward), (F, H, W, 2) each,
-    laid out as ``CompletedFlow``'s, with nothing completed yet; bool (F, H, W) the
-    ``flat_mask`` of each masked frame; and uint8 (F, H, W) the masked frames' display
-    grey that DIS saw. With ``factor`` > 1 the masked frames are scaled down by it (area
-    average) and the flow is of that size, in its pixels."""
+    so DIS's patches see no object there; on a pair with a hole, fused with DIS on the
+    pair with each hole filled from the other frame through the background's homography
+    (``fill.flow_prefill.pair_flows``), a pre-fill that does not move with the hole.
+    Returns (forward, backward), (F, H, W, 2) each, laid out as ``CompletedFlow``'s, with
+    nothing completed yet; bool (F, H, W) the ``flat_mask`` of each masked frame; and
+    uint8 (F, H, W) the masked frames' display grey with Telea's pre-fill. With
+    ``factor`` > 1 the masked frames are scaled down by it (area average) and the flow
+    is of that size, in its pixels."""
     check_video(frames, holes)
     n = holes.shape[0]
     h, w = -(-holes.shape[1] // factor), -(-holes.shape[2] // factor)
@@ -101,11 +106,17 @@ def masked_flow(frames: np.ndarray, holes: np.ndarray, dis_preset: int = cv2.DIS
     flat = np.stack(map_frames(lambda t: flat_mask(grey[t]), n))
     forward = np.zeros((n, h, w, 2), np.float32)
     backward = np.zeros((n, h, w, 2), np.float32)
+    small = grown_holes(holes, factor, 0)
+    grown = grown_holes(holes, factor, FLOW_DILATE)
 
     def pair(t: int) -> None:
         dis = cv2.DISOpticalFlow_create(dis_preset)  # one per thread: a DIS object is not shareable
         forward[t] = dis.calc(grey[t], grey[t + 1], None)
         backward[t + 1] = dis.calc(grey[t + 1], grey[t], None)
+        if small[t].any() or small[t + 1].any():
+            usable = background_usable(grown[t] | grown[t + 1], flat[t], factor)
+            forward[t], backward[t + 1] = pair_flows(dis, grey[t], grey[t + 1], small[t], small[t + 1],
+                                                     forward[t], backward[t + 1], usable)
 
     map_frames(pair, n - 1)
     return forward, backward, flat, np.stack(grey)

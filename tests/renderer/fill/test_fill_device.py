@@ -225,7 +225,9 @@ def test_batched_pre_fills_are_the_one_at_a_time_ones(monkeypatch):
     from renderer.callbacks import Callbacks
     from renderer.presets import STANDARD
 
-    frames = smooth_video(8, 48, 64, speed=2)
+    # a slow pan: at 2 px a frame the held-out box at the left edge is left to the fill of
+    # unreached pixels (the pan carries it out of the frame), and guarded propagation wins
+    frames = smooth_video(8, 48, 64, speed=1)
     holes = box_holes(8, 48, 64, 14, 10, 12, move=3)
     plain = holdout.baseline_fills
     monkeypatch.setattr(holdout, "baseline_fills",
