@@ -276,8 +276,10 @@ def test_telea_is_a_pre_fill_rival_only_where_other_frames_leave_the_hole_unshow
     _, errors, name = input_configurations(frames, holes, preset, 0, Callbacks(), smooth_rival=False)
     assert "telea" not in errors and name != "telea"
     # where propagation is kept either way, the fill stage's progress leaves out Telea's
-    # per-frame calls as the check does, and counts every call made
-    frames, calls = smooth_video(8, 48, 64), {}
+    # per-frame calls as the check does, and counts every call made (a pan on which the
+    # check keeps propagation: on these thumbnails both propagations score near 45 dB on
+    # the held-out holes, and on most pans and seeds the guarded one is ahead)
+    frames, calls = smooth_video(8, 48, 64, speed=3, seed=1), {}
     for smooth_rival in (True, False):
         before = frames_finished()
         _, _, name = input_configurations(frames, holes, preset, 0, Callbacks(), smooth_rival=smooth_rival)
