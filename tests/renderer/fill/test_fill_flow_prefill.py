@@ -91,8 +91,8 @@ def test_fusion_rejects_flows_of_another_size():
 
 def moving_hole_shot(frames: int = 6, pan: float = 1.0, hole_speed: int = 6):
     """A textured plane panning ``pan`` px a frame to the right, with a hole that moves
-    ``hole_speed`` px a frame down (a walker crossing a slow camera move). Scene-linear
-    (F, H, W, 3), bool (F, H, W), and the plane's true flow."""
+    ``hole_speed`` px a frame down (a walker crossing a slow camera move): scene-linear
+    (F, H, W, 3) and bool (F, H, W). The plane's true flow is (``pan``, 0) everywhere."""
     big = texture(H + 40, W + 80, seed=3, sigma=2.0).astype(np.float32) / 255.0
     xs = np.arange(W + 80, dtype=np.float32)
     plates = []
