@@ -106,14 +106,16 @@ def masked_flow(frames: np.ndarray, holes: np.ndarray, dis_preset: int = cv2.DIS
     flat = np.stack(map_frames(lambda t: flat_mask(grey[t]), n))
     forward = np.zeros((n, h, w, 2), np.float32)
     backward = np.zeros((n, h, w, 2), np.float32)
-    small = grown_holes(holes, factor, 0)
-    grown = grown_holes(holes, factor, FLOW_DILATE)
+    # the holes at the flow's size, for the second pre-fill; the second pass (no holes) needs none
+    any_hole = bool(holes.any())
+    small = grown_holes(holes, factor, 0) if any_hole else None
+    grown = grown_holes(holes, factor, FLOW_DILATE) if any_hole else None
 
     def pair(t: int) -> None:
         dis = cv2.DISOpticalFlow_create(dis_preset)  # one per thread: a DIS object is not shareable
         forward[t] = dis.calc(grey[t], grey[t + 1], None)
         backward[t + 1] = dis.calc(grey[t + 1], grey[t], None)
-        if small[t].any() or small[t + 1].any():
+        if any_hole and (small[t].any() or small[t + 1].any()):
             usable = background_usable(grown[t] | grown[t + 1], flat[t], factor)
             forward[t], backward[t + 1] = pair_flows(dis, grey[t], grey[t + 1], small[t], small[t + 1],
                                                      forward[t], backward[t + 1], usable)
