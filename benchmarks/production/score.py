@@ -9,7 +9,10 @@ the nearest frame that shows each pixel (``temporal-nearest``), both made here o
 plates; the footage's own warp error; and the render's choice and training lines from
 ``render.log``. Prints one Markdown row per shot and method, then as comments each
 fill's hole PSNR pooled over every hole pixel and where the render's warp error comes
-from (``warp_breakdown``).
+from (``warp_breakdown``). Where the render also wrote a source map into ``source/``
+(``source_map: source/s.####.exr`` in shot.yaml, docs/source_map.md), the pooled hole
+PSNR of the render and of Telea over the pixels it carried and over those it
+synthesised (``by_source``).
 """
 
 from __future__ import annotations
@@ -75,6 +78,21 @@ def warp_breakdown(shown: np.ndarray, shown_truth: np.ndarray, holes: np.ndarray
     return "; ".join(parts)
 
 
+def by_source(shown: dict[str, np.ndarray], shown_truth: np.ndarray, holes: np.ndarray,
+              source: np.ndarray) -> str:
+    """Each fill's pooled hole PSNR (display space) over the hole pixels the render
+    carried from other frames and over those it synthesised, as its source map (F, H, W,
+    5; docs/source_map.md) marks them: where each kind of fill wins or loses."""
+    parts = []
+    for kind, channel in (("carried", 0), ("synthesised", 1)):
+        region = holes & (source[..., channel] > 0.5)
+        if not region.any():
+            continue
+        scores = ", ".join(f"{fill} {pooled_psnr(out, shown_truth, region):.2f}" for fill, out in shown.items())
+        parts.append(f"{kind} ({100 * region.sum() / holes.sum():.0f} % of the hole): {scores}")
+    return "; ".join(parts)
+
+
 def main(shots: list[str]) -> None:
     print("| shot | fill | hole PSNR dB | SSIM | detail | warp ×10⁻³ (footage's) |\n|---|---|---|---|---|---|")
     for shot_dir in shots:
@@ -96,6 +114,10 @@ def main(shots: list[str]) -> None:
         print(f"<!-- {name}: pooled hole PSNR dB: "
               + ", ".join(f"{fill} {pooled_psnr(shown[fill], shown_truth, holes):.2f}" for fill in fills) + " -->")
         print(f"<!-- {name}: render's warp error: {warp_breakdown(shown['render'], shown_truth, holes, reference)} -->")
+        if glob.glob(f"{shot_dir}/source/*.exr"):
+            source = load(f"{shot_dir}/source/*.exr")
+            kept = {fill: shown[fill] for fill in ("render", "telea")}
+            print(f"<!-- {name}: pooled hole PSNR dB by source: {by_source(kept, shown_truth, holes, source)} -->")
         for line in log_lines(shot_dir):
             print(f"<!-- {name}: {line[:400]} -->")
 
