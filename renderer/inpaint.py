@@ -1,10 +1,11 @@
 """One shot, arrays in and arrays out: the default pipeline wrapped around the training loop.
 
-``inpaint_arrays`` is the array-level entry point (``renderer.api.inpaint``). It plans
-the region (``pipeline.region``), makes the pre-fill and the held-out holes
-(``pipeline.holdout``), prepares the paper's inputs (``method.prepare``), runs the
-training loop (``loop``), chooses the fill (``pipeline.selection``) and brings it back
-to plate resolution (``pipeline.output``).
+``inpaint_arrays`` is the array-level entry point (``renderer.api.inpaint``). It finds
+the cuts in the frames (``pipeline.cuts``) and fills each side as its own shot with
+``inpaint_set_up``, which plans the region (``pipeline.region``), makes the pre-fill and
+the held-out holes (``pipeline.holdout``), prepares the paper's inputs
+(``method.prepare``), runs the training loop (``loop``), chooses the fill
+(``pipeline.selection``) and brings it back to plate resolution (``pipeline.output``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from .callbacks import Callbacks
 from .errors import CheckpointError, ConfigError, DeviceError, ShapeError
 from .fill.chains import chain_sources
 from .fill.classical import finite_frames
-from .fill.detail import detail_layer, textured_region, with_detail
+from .fill.detail import textured_region, unreached_detail, with_detail
 from .fill.grain import GrainModel, estimate_grain, regrain
 from .fill.patchmatch import expected_rounds
 from .fill.propagate import propagation_calls
@@ -33,13 +34,14 @@ from .loop import Checkpointing, TrainingLoop
 from .method.flow import cached_reference_flow, fingerprint_arrays
 from .method.losses import VGGFeatures
 from .method.prepare import prepare
+from .pipeline.cuts import find_cuts, sides
 from .pipeline.holdout import input_configurations, prefill_calls, thin_hole
 from .pipeline.output import Output
 from .pipeline.payoff import measures_reach, plan_learning
 from .pipeline.plate import plate_fills
 from .pipeline.region import Region, plan_context, plan_region, work_box
 from .pipeline.selection import HeldOutCheck
-from .pipeline.sourcemap import plate_mask, plate_source_map, source_map
+from .pipeline.sourcemap import painted_map, plate_mask, plate_source_map, source_map
 from .presets import Preset
 from .stages import StageClock, ticking
 
@@ -82,7 +84,80 @@ def run_settings(preset: Preset, total: int, seed: int, region: Region) -> str:
                       sort_keys=True)
 
 
-def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, steps: int | None = None,
+def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, callbacks: Callbacks | None = None,
+                   work_dir: str | os.PathLike | None = None, alpha: np.ndarray | None = None,
+                   frame_numbers: list[int] | None = None, mode: str = "both", indices: list[int] | None = None,
+                   references: dict[int, np.ndarray] | None = None, **settings) -> InpaintResult:
+    """Train on (frames, holes) and return the composited frames: ``inpaint_set_up`` (whose
+    arguments these are) on each side of every cut in the frames (``pipeline.cuts``), each
+    side as its own shot, its checkpoints in a folder of ``work_dir`` named after its frames."""
+    frames, holes = np.asarray(frames, dtype=np.float32), np.asarray(holes, dtype=bool)
+    cb = callbacks or Callbacks()
+    shaped = frames.ndim == 4 and frames.shape[-1] == 3 and holes.shape == frames.shape[:3]
+    parts = sides(len(frames), find_cuts(frames, holes)) if shaped and holes.any() else [(0, len(frames))]
+    given = dict(callbacks=cb, work_dir=work_dir, alpha=alpha, frame_numbers=frame_numbers, mode=mode,
+                 indices=indices, references=references)
+    if len(parts) == 1:
+        return inpaint_set_up(frames, holes, **given, **settings)
+    numbers = list(frame_numbers) if frame_numbers is not None else list(range(len(frames)))
+    idx = list(range(len(frames))) if indices is None else list(indices)
+    cb.note("cuts in the plate: before frame " + ", ".join(str(numbers[a]) for a, _ in parts[1:])
+            + f"; each of the {len(parts)} sides is filled as its own shot")
+    results: list[tuple[tuple[int, int], list[int], InpaintResult]] = []
+    for a, b in parts:
+        wanted = [i - a for i in idx if a <= i < b]
+        if mode != "train" and not wanted:
+            continue
+        side = dict(callbacks=side_callbacks(cb, frames, a, b),
+                    work_dir=os.path.join(str(work_dir), f"frames-{numbers[a]}-{numbers[b - 1]}") if work_dir else None,
+                    alpha=None if alpha is None else np.asarray(alpha, dtype=np.float32)[a:b],
+                    frame_numbers=numbers[a:b], mode=mode, indices=wanted,
+                    references={t - a: r for t, r in (references or {}).items() if a <= t < b})
+        results.append(((a, b), wanted, inpaint_set_up(frames[a:b], holes[a:b], **side, **settings)))
+    if not results:  # no frame asked for
+        return InpaintResult(frames=frames[:0].copy(), steps=0, train_seconds=0.0)
+    clock = StageClock()
+    for _, _, r in results:
+        for stage, seconds in r.stage_seconds.items():
+            clock.add(stage, seconds)
+    cb.note(f"time: {clock.summary()} (all sides)")
+    return joined_results(results, idx, mode, clock.seconds)
+
+
+def side_callbacks(cb: Callbacks, frames: np.ndarray, a: int, b: int) -> Callbacks:
+    """``cb`` for the side [a, b) of a shot's ``frames``: its snapshots, which show every
+    frame, show the plate on the other sides."""
+    if cb.on_snapshot is None:
+        return cb
+    whole = frames.copy()
+
+    def snapshot(step: int, seconds: float, part: np.ndarray) -> None:
+        whole[a:b] = part
+        cb.on_snapshot(step, seconds, whole)
+
+    return replace(cb, on_snapshot=snapshot)
+
+
+def joined_results(results: list, idx: list[int], mode: str, stage_seconds: dict[str, float]) -> InpaintResult:
+    """One ``InpaintResult`` from each side's ``((a, b), wanted, result)``: the frames (and
+    source maps) in the order of ``idx``, the training summed, every choice named."""
+    where = {a + i: (k, p) for k, ((a, _), wanted, _) in enumerate(results) for p, i in enumerate(wanted)}
+    parts = [r for _, _, r in results]
+    frames = np.stack([parts[where[i][0]].frames[where[i][1]] for i in idx]) if mode != "train" else np.empty((0,))
+    maps = None
+    if mode != "train" and all(r.source_map is not None for r in parts):
+        maps = np.stack([parts[where[i][0]].source_map[where[i][1]] for i in idx])
+    kept = sorted({r.kept for r in parts if r.kept is not None})
+    losses = [r.final_loss for r in parts if np.isfinite(r.final_loss)]
+    return InpaintResult(frames=frames, steps=max(r.steps for r in parts),
+                         train_seconds=sum(r.train_seconds for r in parts),
+                         steps_trained=sum(r.steps_trained for r in parts),
+                         resumed_from=max(r.resumed_from for r in parts),
+                         final_loss=losses[-1] if losses else float("nan"),
+                         stage_seconds=stage_seconds, source_map=maps, kept=" and ".join(kept) if kept else None)
+
+
+def inpaint_set_up(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, steps: int | None = None,
                    device: str = "cpu", seed: int = 0, callbacks: Callbacks | None = None,
                    work_dir: str | os.PathLike | None = None, fresh: bool = True,
                    perceptual_weights: str | None = None, alpha: np.ndarray | None = None,
@@ -90,7 +165,7 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
                    indices: list[int] | None = None, checkpoint_minutes: float = 3.0,
                    cuda_graphs: bool = True, references: dict[int, np.ndarray] | None = None,
                    want_source_map: bool = False, grain: str = "match") -> InpaintResult:
-    """Train on (frames, holes) and return the composited frames.
+    """Train on (frames, holes) of one camera set-up and return the composited frames.
 
     frames float32 (F, H, W, 3) scene-linear; holes bool (F, H, W), True = fill;
     alpha float32 (F, H, W) compositing weight (default: the holes); work_dir holds
@@ -303,33 +378,6 @@ def within(video: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     """(F, H, W, ...) -> the frames cut to ``box`` (y0, x0, y1, x1), half-open; a view."""
     y0, x0, y1, x1 = box
     return video[:, y0:y1, x0:x1]
-
-
-def unreached_detail(frames: np.ndarray, holes: np.ndarray, union: np.ndarray, seed: int,
-                     model: GrainModel | None, box: tuple[int, int, int, int]) -> np.ndarray:
-    """``fill.detail.detail_layer`` over ``union`` (bool (H, W), the pixels some frame leaves
-    unreached, in regions deep enough for texture: ``fill.detail.textured_region``), made on
-    the frame with the most of them hidden (the middle one of a fixed box), its own hole
-    blanked too. The patch-based fill takes its texture from ``box`` (y0, x0, y1, x1, which
-    holds ``union``) alone; the layer is 0 outside it."""
-    covered = (holes & union[None]).sum(axis=(1, 2))
-    best = np.flatnonzero(covered == covered.max())
-    t = int(best[len(best) // 2])
-    y0, x0, y1, x1 = box
-    layer = np.zeros(frames.shape[1:], np.float32)
-    layer[y0:y1, x0:x1] = detail_layer(np.ascontiguousarray(frames[t, y0:y1, x0:x1]),
-                                       (union | holes[t])[y0:y1, x0:x1], seed=seed, grain=model)
-    return layer
-
-
-def painted_map(frames_map: np.ndarray, drawn: np.ndarray, painted: frozenset, indices: list[int]) -> np.ndarray:
-    """``frames_map`` (B, H, W, 5) of ``indices`` with each painted frame's hole marked as
-    taken from its reference, at full confidence."""
-    for k, t in enumerate(indices):
-        if t in painted:
-            hole = drawn[t]
-            frames_map[k][hole] = (0.0, 0.0, 1.0, 1.0, 0.0)
-    return frames_map
 
 
 @dataclass

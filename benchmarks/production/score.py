@@ -12,7 +12,8 @@ fill's hole PSNR pooled over every hole pixel and where the render's warp error 
 from (``warp_breakdown``). Where the render also wrote a source map into ``source/``
 (``source_map: source/s.####.exr`` in shot.yaml, docs/source_map.md), the pooled hole
 PSNR of the render and of Telea over the pixels it carried and over those it
-synthesised (``by_source``).
+synthesised (``by_source``). Last, the render against the marks a held-out plate is
+judged by (``held_out_marks``).
 """
 
 from __future__ import annotations
@@ -66,9 +67,12 @@ def warp_breakdown(shown: np.ndarray, shown_truth: np.ndarray, holes: np.ndarray
     counted = ~np.isnan(fill)
     excess = np.where(counted, fill - footage, 0.0)
     worst = np.argsort(excess)[::-1][:5]
-    share = excess[worst].sum() / excess[counted].sum() if excess[counted].sum() > 0 else float("nan")
-    parts = [f"the five pairs from frames {', '.join(str(int(t)) for t in sorted(worst))} carry "
-             f"{100 * share:.0f} % of the excess over {int(counted.sum())} pairs"]
+    if excess[counted].sum() > 0:
+        share = excess[worst].sum() / excess[counted].sum()
+        parts = [f"the five pairs from frames {', '.join(str(int(t)) for t in sorted(worst))} carry "
+                 f"{100 * share:.0f} % of the excess over {int(counted.sum())} pairs"]
+    else:
+        parts = [f"no excess over the footage's over {int(counted.sum())} pairs"]
     size = holes.reshape(len(holes), -1).mean(axis=1)
     for name, limit in (("a third", 1 / 3), ("a tenth", 0.1)):
         within = counted & (np.maximum(size[:-1], size[1:]) <= limit)
@@ -93,6 +97,61 @@ def by_source(shown: dict[str, np.ndarray], shown_truth: np.ndarray, holes: np.n
     return "; ".join(parts)
 
 
+# the marks a held-out plate is judged by: hole PSNR above both per-frame baselines, detail
+# at least DETAIL_MARK, warp error at most WARP_MARK times the footage's, and where the
+# output is not the network's, training at most TRAINING_SHARE_MARK of the render's wall time
+DETAIL_MARK = 0.8
+WARP_MARK = 3.0
+TRAINING_SHARE_MARK = 0.25
+NETWORK_CHOICES = ("network", "blend")
+
+
+def render_times(log_text: str) -> tuple[float | None, float | None, list[str]]:
+    """(training seconds from the log's last time line, 0 where it has none; the render's
+    wall seconds as ``/usr/bin/time -v`` wrote them, None where it has none; the fills the
+    render kept, one for each side of a cut)."""
+    stages = re.findall(r"openjd_status: time: (.*)", log_text)
+    training = None
+    if stages:  # a render that skipped learning has no training entry on its time line
+        spent = re.search(r"training ([0-9.]+) s", stages[-1])
+        training = float(spent.group(1)) if spent else 0.0
+    clock = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([0-9:.]+)", log_text)
+    wall = None
+    if clock:
+        wall = 0.0
+        for part in clock.group(1).split(":"):
+            wall = wall * 60 + float(part)
+    kept = re.findall(r"openjd_status: held-out check .*; keeping (\S+)", log_text)
+    kept += re.findall(r"openjd_status: learning: skipped.*; keeping (\S+)", log_text)
+    return training, wall, kept
+
+
+def held_out_marks(scores: dict[str, dict], floor: float, log_text: str) -> str:
+    """One line: the render against each mark a held-out plate is judged by, ``yes`` or
+    ``no`` with its figure. ``scores``: ``metrics.quality`` of "render", "telea" and
+    "temporal-nearest"; ``floor``: the footage's own warp error; ``log_text``: render.log."""
+    render = scores["render"]
+    marks = []
+    for baseline in ("telea", "temporal-nearest"):
+        lead = render["hole_psnr"] - scores[baseline]["hole_psnr"]
+        marks.append(f"above {baseline} {'yes' if lead > 0 else 'no'} ({lead:+.2f} dB)")
+    marks.append(f"detail >= {DETAIL_MARK} {'yes' if render['detail'] >= DETAIL_MARK else 'no'} "
+                 f"({render['detail']:.2f})")
+    ratio = render["warp_error"] / floor if floor > 0 else float("inf")
+    marks.append(f"warp <= {WARP_MARK:g}x the footage's {'yes' if ratio <= WARP_MARK else 'no'} ({ratio:.1f}x)")
+    training, wall, kept = render_times(log_text)
+    if set(kept) & set(NETWORK_CHOICES):
+        marks.append(f"training share: not judged, the output is the network's ({', '.join(kept)})")
+    elif training is None or wall is None:
+        marks.append("training share: not judged, render.log has no time line or wall time")
+    else:
+        share = training / wall
+        marks.append(f"training <= {TRAINING_SHARE_MARK:.0%} of the wall time where the output is "
+                     f"{', '.join(kept) or 'not named'} "
+                     f"{'yes' if share <= TRAINING_SHARE_MARK else 'no'} ({training:.1f} of {wall:.0f} s, {share:.0%})")
+    return "; ".join(marks)
+
+
 def main(shots: list[str]) -> None:
     print("| shot | fill | hole PSNR dB | SSIM | detail | warp ×10⁻³ (footage's) |\n|---|---|---|---|---|---|")
     for shot_dir in shots:
@@ -106,8 +165,9 @@ def main(shots: list[str]) -> None:
         shown_truth = metrics.to_display(truth)
         reference = metrics.warp_reference(shown_truth)
         floor = metrics.warp_error(shown_truth, holes, reference)
+        scores = {}
         for fill, out in fills.items():
-            q = metrics.quality(out, truth, plates, holes, reference)
+            q = scores[fill] = metrics.quality(out, truth, plates, holes, reference)
             print(f"| {name} | {fill} | {q['hole_psnr']:.2f} | {q['hole_ssim']:.3f} | {q['detail']:.2f} "
                   f"| {1e3 * q['warp_error']:.2f} ({1e3 * floor:.2f}) |", flush=True)
         shown = {fill: metrics.to_display(out) for fill, out in fills.items()}
@@ -120,6 +180,11 @@ def main(shots: list[str]) -> None:
             print(f"<!-- {name}: pooled hole PSNR dB by source: {by_source(kept, shown_truth, holes, source)} -->")
         for line in log_lines(shot_dir):
             print(f"<!-- {name}: {line[:400]} -->")
+        log_text = ""
+        if os.path.isfile(os.path.join(shot_dir, "render.log")):
+            with open(os.path.join(shot_dir, "render.log")) as fh:
+                log_text = fh.read()
+        print(f"<!-- {name}: held-out marks: {held_out_marks(scores, floor, log_text)} -->")
 
 
 if __name__ == "__main__":

@@ -146,3 +146,20 @@ def with_detail(frame_linear: np.ndarray, where: np.ndarray, layer: np.ndarray) 
     if where.any():
         out[where] = decode(encode(np.maximum(out[where], 0.0)) + layer[where])
     return out
+
+
+def unreached_detail(frames: np.ndarray, holes: np.ndarray, union: np.ndarray, seed: int,
+                     model: GrainModel | None, box: tuple[int, int, int, int]) -> np.ndarray:
+    """``fill.detail.detail_layer`` over ``union`` (bool (H, W), the pixels some frame leaves
+    unreached, in regions deep enough for texture: ``fill.detail.textured_region``), made on
+    the frame with the most of them hidden (the middle one of a fixed box), its own hole
+    blanked too. The patch-based fill takes its texture from ``box`` (y0, x0, y1, x1, which
+    holds ``union``) alone; the layer is 0 outside it."""
+    covered = (holes & union[None]).sum(axis=(1, 2))
+    best = np.flatnonzero(covered == covered.max())
+    t = int(best[len(best) // 2])
+    y0, x0, y1, x1 = box
+    layer = np.zeros(frames.shape[1:], np.float32)
+    layer[y0:y1, x0:x1] = detail_layer(np.ascontiguousarray(frames[t, y0:y1, x0:x1]),
+                                       (union | holes[t])[y0:y1, x0:x1], seed=seed, grain=model)
+    return layer

@@ -91,3 +91,13 @@ def plate_mask(region: Region, work_mask: np.ndarray) -> np.ndarray:
         box = cv2.resize(box, (x1 - x0, y1 - y0), interpolation=cv2.INTER_NEAREST)
     out[y0:y1, x0:x1] = box > 0
     return out
+
+
+def painted_map(frames_map: np.ndarray, drawn: np.ndarray, painted: frozenset, indices: list[int]) -> np.ndarray:
+    """``frames_map`` (B, H, W, 5) of ``indices`` with each painted frame's hole marked as
+    taken from its reference, at full confidence."""
+    for k, t in enumerate(indices):
+        if t in painted:
+            hole = drawn[t]
+            frames_map[k][hole] = (0.0, 0.0, 1.0, 1.0, 0.0)
+    return frames_map
