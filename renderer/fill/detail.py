@@ -150,8 +150,8 @@ def with_detail(frame_linear: np.ndarray, where: np.ndarray, layer: np.ndarray) 
 
 def unreached_detail(frames: np.ndarray, holes: np.ndarray, union: np.ndarray, seed: int,
                      model: GrainModel | None, box: tuple[int, int, int, int]) -> np.ndarray:
-    """``fill.detail.detail_layer`` over ``union`` (bool (H, W), the pixels some frame leaves
-    unreached, in regions deep enough for texture: ``fill.detail.textured_region``), made on
+    """``detail_layer`` over ``union`` (bool (H, W), the pixels some frame leaves unreached,
+    in regions deep enough for texture: ``textured_region``), made on
     the frame with the most of them hidden (the middle one of a fixed box), its own hole
     blanked too. The patch-based fill takes its texture from ``box`` (y0, x0, y1, x1, which
     holds ``union``) alone; the layer is 0 outside it."""

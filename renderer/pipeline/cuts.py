@@ -19,6 +19,7 @@ import numpy as np
 
 from ..colour import linear_to_srgb
 from ..errors import ShapeError
+from ..fill.patch_level import LUMA
 from ..method.flow import dis_flow, sample
 
 # px: frames are compared at this width (the height in proportion); a cut changes the
@@ -54,8 +55,7 @@ def pair_residual(a: np.ndarray, b: np.ndarray, hole_a: np.ndarray, hole_b: np.n
     """Mean absolute difference between ``a`` and ``b`` moved onto it by their DIS flow,
     over the pixels known in both whose motion stays inside the frame; ``a``, ``b`` (h, w, 3)
     display sRGB in 0-1, holes bool (h, w). NaN where fewer than a tenth of the pixels count."""
-    grey = [np.clip(x @ np.array([0.2126, 0.7152, 0.0722], np.float32) * 255 + 0.5, 0, 255).astype(np.uint8)
-            for x in (a, b)]
+    grey = [np.clip(x @ LUMA * 255 + 0.5, 0, 255).astype(np.uint8) for x in (a, b)]
     flow = dis_flow(grey[0], grey[1])
     moved = sample(np.ascontiguousarray(b), flow, border=cv2.BORDER_REPLICATE)
     # what enters the frame has no match in it however the camera moves
