@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from renderer.callbacks import Callbacks
-from renderer.errors import ShapeError
+from renderer.errors import CheckpointError, ShapeError
 from renderer.inpaint import inpaint_arrays
 from renderer.pipeline.cuts import find_cuts, sides
 from renderer.presets import STANDARD
@@ -91,3 +91,22 @@ def test_a_side_without_a_hole_comes_back_as_it_was():
     result = inpaint_arrays(frames, holes, preset=STANDARD)
     assert np.array_equal(result.frames[6:], frames[6:])
     assert np.array_equal(result.frames[:6][~holes[:6]], frames[:6][~holes[:6]])
+
+
+def test_train_then_infer_finds_each_side_s_checkpoint(tmp_path):
+    # a fixed box over two locked-off set-ups: no frame shows it, so each side trains
+    still = np.concatenate([np.repeat(smooth_video(1, 48, 96, seed=8), 5, axis=0),
+                            np.repeat(smooth_video(1, 48, 96, seed=9) * 0.5 + 0.5, 5, axis=0)]).astype(np.float32)
+    holes = box_holes(len(still), 48, 96, 14, 30, 16, move=0)
+    numbers = list(range(1001, 1011))
+    with pytest.raises(CheckpointError):
+        inpaint_arrays(still, holes, preset=STANDARD, steps=3, work_dir=tmp_path, frame_numbers=numbers,
+                       mode="infer", indices=[7])
+    inpaint_arrays(still, holes, preset=STANDARD, steps=3, work_dir=tmp_path, frame_numbers=numbers, mode="train")
+    assert sorted(os.listdir(tmp_path)) == ["frames-1001-1005", "frames-1006-1010"]
+    later = inpaint_arrays(still, holes, preset=STANDARD, steps=3, work_dir=tmp_path, frame_numbers=numbers,
+                           mode="infer", indices=[7, 2], fresh=False)
+    assert later.frames.shape == (2, 48, 96, 3)
+    for k, t in enumerate((7, 2)):
+        assert np.array_equal(later.frames[k][~holes[t]], still[t][~holes[t]])
+        assert np.isfinite(later.frames[k]).all()
