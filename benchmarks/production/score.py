@@ -40,13 +40,18 @@ def load(pattern: str) -> np.ndarray:
     return np.stack([read_image(p).pixels for p in paths])
 
 
-def log_lines(shot_dir: str) -> list[str]:
-    """The render's held-out, training and time lines, as its log has them."""
+def render_log(shot_dir: str) -> str:
+    """The text of the shot's render.log ("" where there is none)."""
     path = os.path.join(shot_dir, "render.log")
     if not os.path.isfile(path):
-        return []
+        return ""
+    with open(path) as fh:
+        return fh.read()
+
+
+def log_lines(text: str) -> list[str]:
+    """The render's held-out, training and time lines, as its log ``text`` has them."""
     wanted = ("learning:", "training stopped", "held-out check", "held-out error by step", "time:")
-    text = open(path).read()
     return [m.group(1) for m in re.finditer(r"openjd_status: (.*)", text) if m.group(1).startswith(wanted)]
 
 
@@ -178,12 +183,9 @@ def main(shots: list[str]) -> None:
             source = load(f"{shot_dir}/source/*.exr")
             kept = {fill: shown[fill] for fill in ("render", "telea")}
             print(f"<!-- {name}: pooled hole PSNR dB by source: {by_source(kept, shown_truth, holes, source)} -->")
-        for line in log_lines(shot_dir):
+        log_text = render_log(shot_dir)
+        for line in log_lines(log_text):
             print(f"<!-- {name}: {line[:400]} -->")
-        log_text = ""
-        if os.path.isfile(os.path.join(shot_dir, "render.log")):
-            with open(os.path.join(shot_dir, "render.log")) as fh:
-                log_text = fh.read()
         print(f"<!-- {name}: held-out marks: {held_out_marks(scores, floor, log_text)} -->")
 
 
