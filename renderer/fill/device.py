@@ -251,8 +251,9 @@ def propagation_pass(frames_np: np.ndarray, sets: list[np.ndarray], frames: torc
     filled = []
     for j, holes_np in enumerate(sets):
         fill = np.where(holes_np[..., None], out[j * n:(j + 1) * n], frames_np)
-        if still and not guarded:  # the unmoved copy where the background is still, on the host, as on the CPU
-            fill = still_first(frames_np, holes_np, fill, _on_host(forward, j, n), _on_host(backward, j, n))
+        if still:  # the unmoved copy where the background is still, on the host, as on the CPU
+            fill = still_first(frames_np, holes_np, fill, _on_host(forward, j, n), _on_host(backward, j, n),
+                               steady=guarded)
         filled.append(fill)
     return filled
 

@@ -30,9 +30,10 @@ cityCC0.mpg) and on the four development shots:
   left alone: their seam is only noise (-0.1 to -0.2 dB when corrected).
 
 Then both steady the fill along the flow (``fill.temporal``). Last, where the background
-behind the hole is still, seamed propagation copies each hole pixel unchanged from the
-nearest frame that shows it (``fill.still.still_first``): no flow noise, no resampling
-blur. The guarded variant, for holes over moving subjects, does not.
+behind the hole is still, both copy each hole pixel unchanged from the nearest frame that
+shows it (``fill.still.still_first``): no flow noise, no resampling blur. The guarded
+variant, for holes over moving subjects, takes the copy only where the background's drift
+over the frames around is small as well (``steady``, docs/decisions/0061).
 
 Reference frames (``references``: frames whose hole the artist painted) are known frames
 to the chains, so their painting is carried along the motion like footage. A still
@@ -154,15 +155,15 @@ def seamed_propagation(frames_linear: np.ndarray, holes: np.ndarray, guarded: bo
 def propagation_pass(frames_linear: np.ndarray, holes: np.ndarray, flow: CompletedFlow, guarded: bool, near: int,
                      references: frozenset, still: bool, reached: np.ndarray | None = None) -> np.ndarray:
     """One pass of ``seamed_propagation`` along ``flow`` (``CompletedFlow``): the chains,
-    the temporal filter and, unless ``guarded`` or not ``still``, the unmoved copy.
+    the temporal filter and, unless not ``still``, the unmoved copy.
     ``reached``: bool (F, H, W), set where a chain lands (see ``chain_fill``)."""
     frames = np.maximum(np.asarray(frames_linear, dtype=np.float32), 0.0)
     result = chain_fill(frames, holes, flow, guarded, near, references, reached)
     del frames  # the filter reads the fill alone: at plate resolution a copy of the shot less at its peak
     result = smooth_along_flow(result, holes, flow.forward, flow.backward, TEMPORAL_SWEEPS)
-    if guarded or not still:
+    if not still:
         return result
-    return still_first(frames_linear, holes, result, flow.forward, flow.backward, references)
+    return still_first(frames_linear, holes, result, flow.forward, flow.backward, references, steady=guarded)
 
 
 def reference_light(frame: np.ndarray, ring: np.ndarray, painted: np.ndarray, hole: np.ndarray) -> np.ndarray:

@@ -171,9 +171,9 @@ def baseline_fills(context=None, device=None, references: frozenset = frozenset(
                    kept: dict | None = None, passes: int = FLOW_PASSES) -> dict:
     """The non-learning fills the standard preset starts from and measures itself against:
     flow-guided propagation with still chains snapped, seams matched and the unmoved copy
-    where the background is still (``fill.propagate.seamed_propagation``, the default; with
-    ``still=False`` without that copy), its guarded variant (``guarded_propagation``), and
-    Telea. With a ``region.Context`` they take the training crop but look at the wider box.
+    where the background is still (``fill.propagate.seamed_propagation``, the default), its
+    guarded variant (``guarded_propagation``), both without that copy where ``still=False``,
+    and Telea. With a ``region.Context`` they take the training crop but look at the wider box.
     With a CUDA ``device`` the propagation runs there (``fill.device``), and fills several
     hole sets in one batch (see ``fill_sets``); fills made with one ``kept`` dict share
     their DIS flows. ``references``: the indices of frames whose hole the artist painted;
@@ -183,13 +183,13 @@ def baseline_fills(context=None, device=None, references: frozenset = frozenset(
     if device is not None and str(device).startswith("cuda"):
         kept = {} if kept is None else kept  # their DIS flows, shared while this set of fills lives
         seamed = DevicePropagation(device, kept=kept, still=still, passes=passes)
-        guarded = DevicePropagation(device, True, kept=kept, passes=passes)
+        guarded = DevicePropagation(device, True, kept=kept, still=still, passes=passes)
     else:
         def seamed(f, h):
             return seamed_propagation(f, h, references=references, still=still, passes=passes)
 
         def guarded(f, h):
-            return seamed_propagation(f, h, guarded=True, references=references, passes=passes)
+            return seamed_propagation(f, h, guarded=True, references=references, still=still, passes=passes)
 
     fills = {"propagation": seamed, "guarded": guarded, "telea": lambda f, h: telea(np.maximum(f, 0.0), h)}
     return fills if context is None else {name: context.wrap(fn) for name, fn in fills.items()}
