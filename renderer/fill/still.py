@@ -257,14 +257,13 @@ def still_sources(frames: np.ndarray, holes: np.ndarray, forward, backward, refe
     y0, x0 = max(int(ys_all.min()) - grow, 0), max(int(xs_all.min()) - grow, 0)
     y1, x1 = min(int(ys_all.max()) + grow + 1, holes.shape[1]), min(int(xs_all.max()) + grow + 1, holes.shape[2])
     source = nearest_known_source(np.ascontiguousarray(holes[:, y0:y1, x0:x1]))
-    rates = drift_rates(frames, holes) if steady else np.zeros(n)
+    rates = drift_rates(frames, holes) if steady else None
 
     def decide(t: int) -> None:
         hole = holes[t, y0:y1, x0:x1]
         if not (hole & ~never[y0:y1, x0:x1]).any():
             return
-        ring = dilated(hole, STILL_RING) & ~hole
-        rys, rxs = np.nonzero(ring)
+        rys, rxs = ring_around(hole)
         if rys.size < STILL_MIN_RING:
             return
         ring_enc = encode(np.maximum(frames[t, y0 + rys, x0 + rxs], 0.0))
@@ -272,7 +271,7 @@ def still_sources(frames: np.ndarray, holes: np.ndarray, forward, backward, refe
         hys, hxs = np.nonzero(hole)
         sources = source[t, hys, hxs]
         taken = np.zeros(sources.shape, bool)
-        drift = windowed_drift(rates, t)
+        drift = windowed_drift(rates, t) if rates is not None else 0.0
         for s in np.unique(sources[sources != NO_FRAME]):
             if int(s) in references or drift * abs(int(s) - t) > STILL_SHIFT:
                 continue
