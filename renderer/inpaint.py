@@ -14,6 +14,7 @@ import json
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
@@ -35,7 +36,7 @@ from .method.flow import cached_reference_flow, fingerprint_arrays
 from .method.losses import VGGFeatures
 from .method.prepare import prepare
 from .pipeline.cuts import find_cuts, sides
-from .pipeline.holdout import input_configurations, prefill_calls, thin_hole
+from .pipeline.holdout import input_configurations, prefill_calls, stays_put, thin_hole
 from .pipeline.output import Output
 from .pipeline.payoff import measures_reach, plan_learning
 from .pipeline.plate import plate_fills
@@ -226,14 +227,7 @@ def inpaint_set_up(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
     seen = work_box(region)
     with clock("grain"):
         model = grain_of(within(frames, seen), within(holes, seen), cb) if grain == "match" else None
-    layer = textured = None
-    unreached = (work_holes & (distance == 0)).any(axis=0) if preset.unreached_detail and distance is not None \
-        else None
-    if unreached is not None and unreached.any():
-        textured = textured_region(plate_mask(region, unreached) & holes.any(axis=0))
-        if textured.any():
-            with clock("detail"), ticking(cb, "detail", expected_rounds(textured), "fine detail"):
-                layer = unreached_detail(frames, holes, textured, seed, model, seen)
+    layer, textured = fine_detail(frames, holes, region, work_holes, distance, preset, seed, model, clock, cb)
     finish = Finish(map_of if want_source_map else None,
                     map_of if layer is not None or (model is not None and not model.is_clean) else None,
                     model, seed, numbers, layer, textured, paintings={t: (drawn[t], frames[t]) for t in painted})
@@ -243,8 +237,9 @@ def inpaint_set_up(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
     # they run on a thread beside the pre-fill (their notes are passed on from this thread)
     notes: list[str] = []
     n = len(frames)
-    # Telea competes where the network may learn, and on a hole thin enough to fill from its rim
-    smooth_rival = plan.learn or thin_hole(work_holes)
+    # a smooth fill competes where the network may learn, on a hole thin enough to fill from its
+    # rim, and on one that stays put, whose held-out copies stay put too (docs/decisions/0062)
+    smooth_rival = plan.learn or thin_hole(work_holes) or (stays_put(work_holes) and not painted)
     expected = prefill_calls(preset, n, smooth_rival=smooth_rival) \
         + (propagation_calls(n) if region.scaled and preset.propagation_prior else 0) \
         + (sum(max(n - s, 0) for s in preset.strides) if preset.use_flow and plan.learn else 0)
@@ -265,6 +260,14 @@ def inpaint_set_up(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
             plate = plate_job.result()
     for text in notes:
         cb.note(text)
+    if prefill_name in SMOOTH_PREFILLS and distance is not None:
+        # a per-frame smooth pre-fill carries nothing from other frames: every hole pixel is
+        # synthesised, in the source map and for the detail layer
+        distance[...], from_painting[...] = 0, False
+        finish.layer, finish.textured = fine_detail(frames, holes, region, work_holes, distance, preset, seed, model,
+                                                    clock, None)
+        finish.synthesis_map = map_of if finish.layer is not None or (model is not None and not model.is_clean) \
+            else None
     if not plan.learn:
         cb.note(plan.line(prefill_name))
         return without_learning(Output(given, alpha, region, configs=configs, work_frames=work_frames,
@@ -378,6 +381,31 @@ def within(video: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     """(F, H, W, ...) -> the frames cut to ``box`` (y0, x0, y1, x1), half-open; a view."""
     y0, x0, y1, x1 = box
     return video[:, y0:y1, x0:x1]
+
+
+# the pre-fills that fill each frame from its own hole's border alone (``pipeline.holdout``)
+SMOOTH_PREFILLS = ("telea", "diffusion")
+
+
+def fine_detail(frames: np.ndarray, holes: np.ndarray, region, work_holes: np.ndarray, distance: np.ndarray | None,
+                preset: Preset, seed: int, model: GrainModel | None, clock: StageClock, cb: Callbacks | None):
+    """(layer (H, W, 3) or None, textured bool (H, W) or None): the detail layer
+    (``fill.detail``) for the pixels some frame leaves unreached (``distance`` 0 in
+    ``work_holes``, at working size), in regions deep enough for texture; made from the
+    work box, as every stage reads (decision 0039), timed on ``clock``. ``cb``: where its
+    progress is reported (None: not reported, as when it is made again after the pre-fill
+    stage, past the share of the bar that the detail stage has)."""
+    if not preset.unreached_detail or distance is None:
+        return None, None
+    unreached = (work_holes & (distance == 0)).any(axis=0)
+    if not unreached.any():
+        return None, None
+    textured = textured_region(plate_mask(region, unreached) & holes.any(axis=0))
+    if not textured.any():
+        return None, textured
+    with clock("detail"), \
+            ticking(cb, "detail", expected_rounds(textured), "fine detail") if cb is not None else nullcontext():
+        return unreached_detail(frames, holes, textured, seed, model, work_box(region)), textured
 
 
 @dataclass

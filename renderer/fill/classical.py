@@ -138,6 +138,21 @@ def telea(frames: np.ndarray, holes: np.ndarray, radius: int = TELEA_RADIUS) -> 
     return np.stack(map_frames(lambda t: telea_frame(frames[t], holes[t], radius), len(frames)))
 
 
+def border_diffusion(frames: np.ndarray, holes: np.ndarray) -> np.ndarray:
+    """(F, H, W, 3) scene-linear with holes bool (F, H, W) -> (F, H, W, 3) float32: each
+    frame's hole filled by the harmonic interpolation of its border on display values, the
+    fill pixels no chain reaches get where the footage surrounds them (``blended_telea`` at
+    weight 0)."""
+    check_video(frames, holes)
+
+    def fill(t: int) -> np.ndarray:
+        if not holes[t].any():
+            return np.asarray(frames[t], np.float32)
+        return blended_telea(frames[t], holes[t], frames[t], holes[t], weight=0.0)
+
+    return np.stack(map_frames(fill, len(frames)))
+
+
 def wide_blur(image: np.ndarray, sigma: float) -> np.ndarray:
     """(H, W) or (H, W, C) float32 -> the same shape: ``cv2.GaussianBlur`` with ``sigma``,
     on a copy reduced by ``sigma / DIRECT_BLUR_SIGMA`` (area mean) and enlarged back

@@ -1,7 +1,8 @@
 """Self-supervised extra holes for the ``standard`` preset (after Ouyang et al. 2021).
 
 A *configuration* blanks, in every frame, the real hole plus a copy of it moved
-next to it, over known pixels. The blanked pixels are pre-filled
+next to it, over known pixels (for a hole that stays put, the held-out configuration's
+copies stay put too). The blanked pixels are pre-filled
 by flow-guided propagation exactly as the real hole is, so the network learns,
 on this shot's own known pixels, how to correct propagation's mistakes. One
 configuration is held out: on it we can measure, against pixels we know, whether
@@ -18,7 +19,7 @@ import numpy as np
 from ..callbacks import Callbacks
 from ..colour import display_like
 from ..errors import ShapeError
-from ..fill.classical import telea
+from ..fill.classical import border_diffusion, telea
 from ..fill.detail import pair_sum
 from ..fill.device import DevicePropagation
 from ..fill.propagate import FLOW_PASSES, propagation_calls, seamed_propagation
@@ -79,10 +80,62 @@ def extra_holes(holes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
-def hole_sets(holes: np.ndarray, count: int, seed: int) -> list[np.ndarray]:
-    """``count`` unions of the real hole with extra holes, bool (F, H, W) each."""
+# a hole stays put where the pixels every frame's hole covers are at least this share of
+# those any frame's covers: a fixed box (1.0), not a walker (a rig box that a tracker nudges
+# by a few pixels still counts)
+STAY_PUT = 0.9
+
+
+def stays_put(holes: np.ndarray) -> bool:
+    """True where bool (F, H, W) ``holes`` is the same region in every frame that has one
+    (``STAY_PUT``); False for an empty one."""
+    if holes.ndim != 3:
+        raise ShapeError(f"holes must be (F, H, W), got {holes.shape}")
+    present = holes[holes.any(axis=(1, 2))]
+    if not len(present):
+        return False
+    return float(present.all(axis=0).sum()) >= STAY_PUT * float(present.any(axis=0).sum())
+
+
+# the held-out copies of a hole that stays put are moved by this share of its size: the
+# training crop holds half the hole's size on each side of it (``Preset.roi_margin``), so
+# copies a quarter away leave a quarter of known pixels around them for the fills to start
+# from, as the real hole has
+COPY_SHIFT = 0.25
+
+
+def fixed_copies(holes: np.ndarray) -> np.ndarray:
+    """bool (F, H, W) -> bool (F, H, W): the hole moved once for the whole shot by
+    ``COPY_SHIFT`` of its bounding box's size to each side of itself (left, right, above,
+    below) where the moved copy stays inside the frame; every frame gets the same copies of
+    its own hole. For a hole that stays put: the pixels the copies blank beside it are never
+    revealed either, as the real hole's are not (a copy moved anew every frame is shown by
+    its neighbours). All False where no side has room."""
+    if holes.ndim != 3:
+        raise ShapeError(f"holes must be (F, H, W), got {holes.shape}")
+    _, h, w = holes.shape
+    out = np.zeros_like(holes)
+    ys, xs = np.nonzero(holes.any(axis=0))
+    if not len(ys):
+        return out
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    for dy, dx in ((0, -1), (0, 1), (-1, 0), (1, 0)):
+        oy, ox = int(round(dy * (y1 - y0) * COPY_SHIFT)), int(round(dx * (x1 - x0) * COPY_SHIFT))
+        if (oy or ox) and 0 <= y0 + oy and y1 + oy <= h and 0 <= x0 + ox and x1 + ox <= w:
+            out |= np.roll(holes, (oy, ox), axis=(1, 2))
+    return out & ~holes
+
+
+def hole_sets(holes: np.ndarray, count: int, seed: int, put: bool = False) -> list[np.ndarray]:
+    """``count`` unions of the real hole with extra holes, bool (F, H, W) each. ``put``: the
+    real hole stays put (``stays_put``), and the last set, the held-out one, takes its
+    ``fixed_copies`` where it has any."""
     rng = np.random.default_rng(seed + 7919)
-    return [holes | extra_holes(holes, rng) for _ in range(count)]
+    sets = [holes | extra_holes(holes, rng) for _ in range(count)]
+    copies = fixed_copies(holes) if put and sets else None
+    if copies is not None and copies.any():
+        sets[-1] = holes | copies
+    return sets
 
 
 def held_out_error(frames_linear: np.ndarray, real: np.ndarray, union: np.ndarray, filled: np.ndarray) -> float:
@@ -173,7 +226,8 @@ def baseline_fills(context=None, device=None, references: frozenset = frozenset(
     flow-guided propagation with still chains snapped, seams matched and the unmoved copy
     where the background is still (``fill.propagate.seamed_propagation``, the default), its
     guarded variant (``guarded_propagation``), both without that copy where ``still=False``,
-    and Telea. With a ``region.Context`` they take the training crop but look at the wider box.
+    Telea, and each frame's hole diffused from its border (``fill.classical.border_diffusion``).
+    With a ``region.Context`` they take the training crop but look at the wider box.
     With a CUDA ``device`` the propagation runs there (``fill.device``), and fills several
     hole sets in one batch (see ``fill_sets``); fills made with one ``kept`` dict share
     their DIS flows. ``references``: the indices of frames whose hole the artist painted;
@@ -191,7 +245,8 @@ def baseline_fills(context=None, device=None, references: frozenset = frozenset(
         def guarded(f, h):
             return seamed_propagation(f, h, guarded=True, references=references, still=still, passes=passes)
 
-    fills = {"propagation": seamed, "guarded": guarded, "telea": lambda f, h: telea(np.maximum(f, 0.0), h)}
+    fills = {"propagation": seamed, "guarded": guarded, "telea": lambda f, h: telea(np.maximum(f, 0.0), h),
+             "diffusion": border_diffusion}
     return fills if context is None else {name: context.wrap(fn) for name, fn in fills.items()}
 
 
@@ -239,17 +294,21 @@ def input_configurations(frames: np.ndarray, holes: np.ndarray, preset: Preset, 
     """Input configurations for the masked input: the real hole first, then the
     training ones with extra holes, then (if selecting) the held-out one. With a
     propagation prior, the pre-fill is seamed propagation unless guarded propagation or
-    Telea beats it by ``PREFILL_MARGIN`` on the held-out holes (where a hole sits on a
-    moving subject, propagation drags the background in; but the held-out holes lie
-    beside the real one, and a small lead there did not carry over to it). Without
-    ``smooth_rival`` Telea is not a candidate: where other frames show the hole, a
+    the smooth rival beats it by ``PREFILL_MARGIN`` on the held-out holes (where a hole sits
+    on a moving subject, propagation drags the background in; but the held-out holes lie
+    beside the real one, and a small lead there did not carry over to it). The smooth
+    rival is Telea, or for a hole that stays put (``stays_put``, not ``thin_hole``, no
+    painted ``references``) the diffusion of its border, judged on the hole's ``fixed_copies``. Without
+    ``smooth_rival`` it is not a candidate: where other frames show the hole, a
     per-frame guess does not replace what they show (docs/decisions/0032). ``context``:
     see ``baseline_fills``; so is ``device``.
     Returns (configurations, the baselines' held-out errors, the pre-fill's name)."""
     if preset.input_mode != "masked":
         return None, {}, None
     count = preset.extra_hole_configs + int(preset.select_on_validation)
-    unions = hole_sets(holes, count, seed)
+    # a painted reference is there to be carried to the other frames: never a smooth rival's
+    put = stays_put(holes) and not thin_hole(holes) and not references
+    unions = hole_sets(holes, count, seed, put=put and preset.select_on_validation)
     if not preset.propagation_prior or not unions:
         def blank(f, h):
             return np.where(h[..., None], 0.0, f).astype(np.float32)
@@ -264,8 +323,12 @@ def input_configurations(frames: np.ndarray, holes: np.ndarray, preset: Preset, 
     # from 0.01353 to 0.01713 with it, where it gains in the real hole; decision 0040)
     kept: dict = {}
     fills = baseline_fills(context, device, references, still=False, kept=kept, passes=1)
+    # the smooth rival of a hole that stays put is its border's diffusion, what the pixels no
+    # chain reaches get: on its fixed copies the check sees whether the chains bring in
+    # more than that (docs/decisions/0062); elsewhere it is Telea
+    del fills["telea" if put else "diffusion"]
     if not smooth_rival:
-        del fills["telea"]
+        del fills["diffusion" if put else "telea"]
     sets = [holes] + unions[:-1]
     default = next(iter(fills))
     ahead, made = None, {}

@@ -273,6 +273,7 @@ def test_telea_is_a_pre_fill_rival_only_where_other_frames_leave_the_hole_unshow
     frames = flickering_fields()
     _, errors, name = input_configurations(frames, holes, preset, 0, Callbacks())
     assert name == "telea" and errors["telea"] < 0.75 * errors["propagation"]
+    assert "diffusion" not in errors, "a hole that moves has Telea for its smooth rival"
     _, errors, name = input_configurations(frames, holes, preset, 0, Callbacks(), smooth_rival=False)
     assert "telea" not in errors and name != "telea"
     # where propagation is kept either way, the fill stage's progress leaves out Telea's
