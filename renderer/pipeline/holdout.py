@@ -298,9 +298,10 @@ def input_configurations(frames: np.ndarray, holes: np.ndarray, preset: Preset, 
     on a moving subject, propagation drags the background in; but the held-out holes lie
     beside the real one, and a small lead there did not carry over to it). The smooth
     rival is Telea, or for a hole that stays put (``stays_put``, not ``thin_hole``, no
-    painted ``references``) the diffusion of its border, judged on the hole's ``fixed_copies``. Without
-    ``smooth_rival`` it is not a candidate: where other frames show the hole, a
-    per-frame guess does not replace what they show (docs/decisions/0032). ``context``:
+    painted ``references``) the diffusion of its border, judged on the hole's
+    ``fixed_copies``. Without ``smooth_rival`` it is not a candidate: where other frames
+    show the hole, a per-frame guess does not replace what they show
+    (docs/decisions/0032). ``context``:
     see ``baseline_fills``; so is ``device``.
     Returns (configurations, the baselines' held-out errors, the pre-fill's name)."""
     if preset.input_mode != "masked":
