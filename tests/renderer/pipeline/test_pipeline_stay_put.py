@@ -39,7 +39,6 @@ def test_a_hole_that_stays_put_is_held_out_beside_itself_in_copies_that_stay_put
         fixed_copies(np.zeros((8, 8), bool))
 
 
-
 def test_a_hole_that_stays_put_has_its_border_s_diffusion_for_its_smooth_rival():
     """On frames that share nothing, chains into a fixed box carry other frames' colours;
     the check sees it on copies that stay put, and keeps each frame's own border diffused
