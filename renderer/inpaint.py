@@ -33,7 +33,7 @@ from .method.losses import VGGFeatures
 from .method.prepare import prepare
 from .pipeline.cuts import find_cuts, sides
 from .pipeline.finish import SMOOTH_PREFILLS, Finish, fine_detail
-from .pipeline.holdout import input_configurations, prefill_calls, stays_put, thin_hole
+from .pipeline.holdout import input_configurations, judged_in_place, prefill_calls, thin_hole
 from .pipeline.output import Output
 from .pipeline.payoff import measures_reach, plan_learning
 from .pipeline.plate import plate_fills
@@ -224,10 +224,9 @@ def inpaint_set_up(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
     seen = work_box(region)
     with clock("grain"):
         model = grain_of(within(frames, seen), within(holes, seen), cb) if grain == "match" else None
-    layer, textured = fine_detail(frames, holes, region, work_holes, distance, preset, seed, model, clock, cb)
-    finish = Finish(map_of if want_source_map else None,
-                    map_of if layer is not None or (model is not None and not model.is_clean) else None,
-                    model, seed, numbers, layer, textured, paintings={t: (drawn[t], frames[t]) for t in painted})
+    finish = Finish(map_of if want_source_map else None, model, seed, numbers,
+                    paintings={t: (drawn[t], frames[t]) for t in painted})
+    finish.lay(*fine_detail(frames, holes, region, work_holes, distance, preset, seed, model, clock, cb), map_of)
     if not plan.learn:  # no training configurations to pre-fill: only the real hole and the held-out one
         preset = replace(preset, extra_hole_configs=0)
     # the reference flow and the plate-resolution fill are mostly OpenCV work, which releases the GIL:
@@ -236,7 +235,7 @@ def inpaint_set_up(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
     n = len(frames)
     # a smooth fill competes where the network may learn, on a hole thin enough to fill from its
     # rim, and on one that stays put, whose held-out copies stay put too (docs/decisions/0062)
-    smooth_rival = plan.learn or thin_hole(work_holes) or (stays_put(work_holes) and not painted)
+    smooth_rival = plan.learn or thin_hole(work_holes) or judged_in_place(work_holes, painted)
     expected = prefill_calls(preset, n, smooth_rival=smooth_rival) \
         + (propagation_calls(n) if region.scaled and preset.propagation_prior else 0) \
         + (sum(max(n - s, 0) for s in preset.strides) if preset.use_flow and plan.learn else 0)
@@ -261,10 +260,8 @@ def inpaint_set_up(frames: np.ndarray, holes: np.ndarray, *, preset: Preset, ste
         # a per-frame smooth pre-fill carries nothing from other frames: every hole pixel is
         # synthesised, in the source map and for the detail layer
         distance[...], from_painting[...] = 0, False
-        finish.layer, finish.textured = fine_detail(frames, holes, region, work_holes, distance, preset, seed, model,
-                                                    clock, None)
-        finish.synthesis_map = map_of if finish.layer is not None or (model is not None and not model.is_clean) \
-            else None
+        finish.lay(*fine_detail(frames, holes, region, work_holes, distance, preset, seed, model, clock, None),
+                   map_of)
     if not plan.learn:
         cb.note(plan.line(prefill_name))
         return without_learning(Output(given, alpha, region, configs=configs, work_frames=work_frames,

@@ -58,15 +58,22 @@ class Finish:
     are there to add."""
 
     map_of: Callable | None
-    synthesis_map: Callable | None
     model: GrainModel | None
     seed: int
     numbers: list[int]
-    layer: np.ndarray | None = None
-    textured: np.ndarray | None = None
     # painted frame index -> (its hole, the frame with the painting in it): every preset's
     # output there is the painting, whatever its network made of it
     paintings: dict = field(default_factory=dict)
+    synthesis_map: Callable | None = None
+    layer: np.ndarray | None = None
+    textured: np.ndarray | None = None
+
+    def lay(self, layer: np.ndarray | None, textured: np.ndarray | None, synthesis_map: Callable) -> None:
+        """The detail ``layer`` to lay within ``textured`` (``fine_detail``'s pair); the
+        ``synthesis_map`` is read where there is a layer or grain to add."""
+        self.layer, self.textured = layer, textured
+        grainy = self.model is not None and not self.model.is_clean
+        self.synthesis_map = synthesis_map if layer is not None or grainy else None
 
     def __call__(self, result: InpaintResult, frames: np.ndarray, idx: list[int]) -> None:
         for k, t in enumerate(idx):

@@ -104,6 +104,14 @@ def stays_put(holes: np.ndarray) -> bool:
 COPY_SHIFT = 0.25
 
 
+def judged_in_place(holes: np.ndarray, references: frozenset = frozenset()) -> bool:
+    """Whether the check judges bool (F, H, W) ``holes`` on ``fixed_copies`` with the
+    diffusion of its border as the smooth rival: it ``stays_put``, is not a ``thin_hole``
+    (Telea competes there, docs/decisions/0034) and has no painted ``references`` (a
+    painting is there to be carried to the other frames)."""
+    return stays_put(holes) and not thin_hole(holes) and not references
+
+
 def fixed_copies(holes: np.ndarray) -> np.ndarray:
     """bool (F, H, W) -> bool (F, H, W): the hole moved once for the whole shot by
     ``COPY_SHIFT`` of its bounding box's size to each side of itself (left, right, above,
@@ -297,9 +305,8 @@ def input_configurations(frames: np.ndarray, holes: np.ndarray, preset: Preset, 
     the smooth rival beats it by ``PREFILL_MARGIN`` on the held-out holes (where a hole sits
     on a moving subject, propagation drags the background in; but the held-out holes lie
     beside the real one, and a small lead there did not carry over to it). The smooth
-    rival is Telea, or for a hole that stays put (``stays_put``, not ``thin_hole``, no
-    painted ``references``) the diffusion of its border, judged on the hole's
-    ``fixed_copies``. Without ``smooth_rival`` it is not a candidate: where other frames
+    rival is Telea, or for a hole ``judged_in_place`` the diffusion of its border, judged
+    on the hole's ``fixed_copies``. Without ``smooth_rival`` it is not a candidate: where other frames
     show the hole, a per-frame guess does not replace what they show
     (docs/decisions/0032). ``context``:
     see ``baseline_fills``; so is ``device``.
@@ -307,8 +314,7 @@ def input_configurations(frames: np.ndarray, holes: np.ndarray, preset: Preset, 
     if preset.input_mode != "masked":
         return None, {}, None
     count = preset.extra_hole_configs + int(preset.select_on_validation)
-    # a painted reference is there to be carried to the other frames: never a smooth rival's
-    put = stays_put(holes) and not thin_hole(holes) and not references
+    put = judged_in_place(holes, references)
     unions = hole_sets(holes, count, seed, put=put and preset.select_on_validation)
     if not preset.propagation_prior or not unions:
         def blank(f, h):

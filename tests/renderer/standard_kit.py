@@ -20,6 +20,14 @@ def box_holes(n, h, w, y, x, size, move=1):
     return holes
 
 
+def flickering_fields(n=8, h=48, w=64, seed=5):
+    """Frames that share nothing from one to the next, each a smooth field of its own:
+    propagation copies the wrong frame's colour into a hole, Telea interpolates the right one."""
+    rng = np.random.default_rng(seed)
+    return np.stack([cv2.resize(rng.random((3, 4, 3)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
+                     for _ in range(n)]).clip(0.0, None)
+
+
 def always_learning(preset):
     """``preset`` made to train whatever share of the hole other frames show: for the tests
     of the training path on shots where propagation reaches every pixel

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import cv2
 import numpy as np
 import pytest
 import torch
@@ -22,7 +21,7 @@ from renderer.parallel import frames_finished
 from renderer.pipeline.holdout import (
     THIN_HOLE_DEPTH, choose_fill, extra_holes, held_out_error, hole_sets, input_configurations, prefill_calls,
     thin_hole)
-from standard_kit import always_learning, box_holes, smooth_video
+from standard_kit import always_learning, box_holes, flickering_fields, smooth_video
 
 
 def test_region_holds_the_hole_plus_margin_and_caps_the_working_size():
@@ -257,14 +256,6 @@ def test_choose_fill_keeps_the_default_unless_a_rival_wins_by_the_margin():
     assert choose_fill(frames, real, union, close, margin=0.0)[0] == "rival"
     clear = {"default": off_by(0.10), "rival": off_by(0.05)}
     assert choose_fill(frames, real, union, clear, margin=0.10)[0] == "rival"
-
-
-def flickering_fields(n=8, h=48, w=64, seed=5):
-    """Frames that share nothing from one to the next, each a smooth field of its own:
-    propagation copies the wrong frame's colour into a hole, Telea interpolates the right one."""
-    rng = np.random.default_rng(seed)
-    return np.stack([cv2.resize(rng.random((3, 4, 3)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
-                     for _ in range(n)]).clip(0.0, None)
 
 
 def test_telea_is_a_pre_fill_rival_only_where_other_frames_leave_the_hole_unshown():

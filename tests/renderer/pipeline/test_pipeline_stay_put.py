@@ -13,8 +13,7 @@ from renderer.fill.propagate import seamed_propagation
 from renderer.inpaint import inpaint_arrays
 from renderer.pipeline.holdout import fixed_copies, hole_sets, input_configurations, stays_put
 from renderer.presets import STANDARD
-from standard_kit import box_holes
-from test_pipeline_pieces import flickering_fields
+from standard_kit import box_holes, flickering_fields
 
 
 def test_a_hole_that_stays_put_is_held_out_beside_itself_in_copies_that_stay_put():
